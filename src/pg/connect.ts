@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 
-export type Sql = postgres.Sql<Record<string, never>>;
+export type Sql = postgres.Sql;
 
 export interface ConnectOptions {
   /** --database-url; else DATABASE_URL; else postgres.js reads PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE. */
@@ -20,7 +20,7 @@ export function resolveDatabaseUrl(explicit: string | undefined, env: NodeJS.Pro
 
 export function connect(options: ConnectOptions = {}): Sql {
   const url = resolveDatabaseUrl(options.databaseUrl);
-  const config: postgres.Options<Record<string, never>> = {
+  const config: postgres.Options<{}> = {
     max: options.max ?? 1,
     connect_timeout: 10,
     idle_timeout: 0,
