@@ -1,0 +1,90 @@
+// From a path in the parsed value (["policies", 2, "filter"]) back to a line and column in the file.
+import { isAlias, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
+import type { SourcePos } from './diagnostic.js';
+import type { PolicySource } from './load.js';
+
+export type PathSegment = string | number;
+export type Path = readonly PathSegment[];
+
+interface Found {
+  /** The deepest node reached along the path and how many segments it consumed. */
+  readonly node: Node | null;
+  readonly depth: number;
+  /** The key node of the last pair stepped through, when the path ended on a mapping entry. */
+  readonly key: Node | null;
+}
+
+function resolve(source: PolicySource, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(source.doc) : node;
+}
+
+function walk(source: PolicySource, path: Path): Found {
+  let node = resolve(source, source.doc.contents) as Node | null;
+  let key: Node | null = null;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    if (isMap(node)) {
+      const pair = node.items.find((p: Pair) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+      if (!pair) return { node, depth: i, key: null };
+      key = pair.key as Node;
+      const next = resolve(source, pair.value) as Node | null;
+      if (next === null) return { node: key, depth: i + 1, key };
+      node = next;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = resolve(source, node.items[seg]) as Node | null | undefined;
+      if (item === undefined || item === null) return { node, depth: i, key: null };
+      key = null;
+      node = item;
+    } else {
+      return { node, depth: i, key: null };
+    }
+  }
+  return { node, depth: path.length, key };
+}
+
+export function offsetPos(source: PolicySource, offset: number): SourcePos {
+  const p = source.lineCounter.linePos(offset);
+  return { file: source.file, line: p.line, column: p.col };
+}
+
+/**
+ * Where the value at `path` starts (or, with part 'key', where its key starts). A path that does not exist
+ * (a missing key) resolves to the nearest existing ancestor.
+ */
+export function positionAt(source: PolicySource, path: Path, part: 'key' | 'value' = 'value'): SourcePos {
+  const found = walk(source, path);
+  const node = part === 'key' && found.depth === path.length && found.key ? found.key : found.node;
+  return offsetPos(source, node?.range?.[0] ?? 0);
+}
+
+/** True when the path exists in the document. */
+export function hasPath(source: PolicySource, path: Path): boolean {
+  return walk(source, path).depth === path.length;
+}
+
+/**
+ * The file position of each character of the string scalar at `path` (index = offset into its value, plus one
+ * for the end). Found by aligning the value with its raw source, which skips quotes, escapes and block
+ * indentation; where that fails every offset maps to the scalar's start.
+ */
+export function scalarCharPositions(source: PolicySource, path: Path): readonly SourcePos[] {
+  const found = walk(source, path);
+  const node = found.node;
+  const startOffset = node?.range?.[0] ?? 0;
+  const value = isScalar(node) && typeof node.value === 'string' ? node.value : '';
+  const raw = node?.range ? source.text.slice(node.range[0], node.range[1]) : '';
+  const offsets: number[] = [];
+  let r = 0;
+  for (let v = 0; v < value.length; v++) {
+    const ch = value[v];
+    while (r < raw.length && raw[r] !== ch) r++;
+    if (r >= raw.length) {
+      const fallback = Array.from({ length: value.length + 1 }, () => offsetPos(source, startOffset));
+      return fallback;
+    }
+    offsets.push(startOffset + r);
+    r++;
+  }
+  offsets.push(startOffset + Math.min(r, raw.length));
+  return offsets.map((o) => offsetPos(source, o));
+}

@@ -1,0 +1,63 @@
+// `{user.X}` templates: found in the expression text, replaced by same-length parameter placeholders for the
+// parser, and later substituted by the compiler with the run-time lookup.
+import { literal } from '../pg/quote.js';
+import type { AttributeType, Expression, ExpressionProblem, Template } from './model.js';
+
+export interface FoundTemplate {
+  readonly attribute: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+const TEMPLATE = /\{user\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const LOOKS_LIKE_TEMPLATE = /\{\s*users?\b[^}]{0,64}\}/gi;
+
+export function findTemplates(text: string): { templates: FoundTemplate[]; problems: ExpressionProblem[] } {
+  const templates = [...text.matchAll(TEMPLATE)].map((m) => ({ attribute: m[1]!, start: m.index, end: m.index + m[0].length }));
+  const problems = [...text.matchAll(LOOKS_LIKE_TEMPLATE)]
+    .filter((m) => !templates.some((t) => t.start === m.index))
+    .map((m) => ({ offset: m.index, message: `malformed template \`${m[0]}\`; write {user.<attribute>}, e.g. {user.tenant}` }));
+  return { templates, problems };
+}
+
+/**
+ * The text the parser sees: template i becomes `$i+1` padded with spaces to the template's length, so every
+ * offset the parser reports is an offset into the original text.
+ */
+export function withPlaceholders(text: string, templates: readonly FoundTemplate[]): string {
+  let out = '';
+  let last = 0;
+  templates.forEach((t, i) => {
+    out += text.slice(last, t.start) + `$${i + 1}`.padEnd(t.end - t.start, ' ');
+    last = t.end;
+  });
+  return out + text.slice(last);
+}
+
+/**
+ * The compiled form of a template: a sub-select, so the planner evaluates it once per statement (an InitPlan)
+ * and `org = (SELECT ...)` can use an index. Cast to the attribute's type unless it is text.
+ */
+export function compiledTemplate(attribute: string, type: AttributeType): string {
+  const cast = type === 'text' ? '' : `::${type}`;
+  return `(SELECT tenantctl.attr(${literal(attribute)})${cast})`;
+}
+
+/** The expression text with every template replaced by `render(template)` (default: compiledTemplate). */
+export function renderExpression(
+  expr: Pick<Expression, 'text' | 'templates'>,
+  render: (t: Template) => string = (t) => compiledTemplate(t.attribute, t.type),
+): string {
+  let out = '';
+  let last = 0;
+  for (const t of expr.templates) {
+    out += expr.text.slice(last, t.start) + render(t);
+    last = t.end;
+  }
+  return out + expr.text.slice(last);
+}
+
+/** Attributes the expression reads, each once, in order of first use. */
+export function templateAttributes(expr: Pick<Expression, 'templates'>): string[] {
+  return [...new Set(expr.templates.map((t) => t.attribute))];
+}
