@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { CliError, formatError } from './errors.js';
 import { err, errColour } from './output.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerSchema } from './commands/schema.js';
+import { registerValidate } from './commands/validate.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerMigrate(program);
+  registerValidate(program);
+  registerSchema(program);
   program.addHelpText(
     'after',
     `

@@ -53,7 +53,7 @@ export function analyseExpression(text: string): ExpressionAnalysis {
   if (text.includes('\u0000')) return { ...base, problems: [{ offset: text.indexOf('\u0000'), message: 'the expression contains a NUL character' }] };
 
   const parse = parseSql(PREFIX + parsedText + SUFFIX);
-  if (!parse.ok) return { ...base, problems: [...found.problems, syntaxProblem(parse, parsedText)] };
+  if (!parse.ok) return { ...base, problems: found.problems.length > 0 ? found.problems : [syntaxProblem(parse, parsedText)] };
   if (parse.stmts.length !== 1) {
     const end = (parse.stmts[0]?.stmt_len ?? PREFIX.length) - PREFIX.length;
     return { ...base, problems: [{ offset: clamp(end, text), message: 'must be a single SQL expression, not several statements separated by `;`' }] };

@@ -83,10 +83,10 @@ function fromIssue(ctx: Ctx, schema: z.ZodType, base: Path, issue: Issue): Diagn
     }
     case 'invalid_value': {
       const values = issue.values.map((v) => `\`${String(v)}\``);
+      if (value === undefined && !hasPath(ctx.source, path)) return [error(at(path.slice(0, -1)), `missing required key ${label(path)}`)];
       if (path.length === 1 && path[0] === 'version') {
         return [error(at(path), `unsupported version${show(value, path).replace('; got', '')}: this tenantctl reads \`version: 1\``)];
       }
-      if (value === undefined && !hasPath(ctx.source, path)) return [error(at(path.slice(0, -1)), `missing required key ${label(path)}`)];
       const options = values.length === 1 ? values[0]! : `one of ${values.join(', ')}`;
       const got = typeof value === 'string' ? value : '';
       return [error(at(path), `${label(path)} must be ${options}${show(value, path)}`, inPassword(path) ? undefined : suggest(got, issue.values.map(String)))];

@@ -13,7 +13,7 @@ export const PasswordSchema = z
     z.strictObject({ scram: z.string().min(1).describe('a SCRAM-SHA-256 verifier, as stored in pg_authid.rolpassword') }),
     z.strictObject({ value: z.string().describe('the password in clear text: for demos only (validate warns)') }),
   ])
-  .describe('the LOGIN password: { env: VAR } | { scram: "SCRAM-SHA-256$..." } | { value: "..." }');
+  .describe('{ env: VAR } | { scram: VERIFIER } | { value: TEXT } (the LOGIN password; value is for demos only)');
 
 export const AttributeValueSchema = z
   .union([z.string(), z.int(), z.boolean(), z.array(z.string())])

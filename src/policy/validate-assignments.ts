@@ -1,8 +1,8 @@
 // Checks on assignments and on what each user or app ends up with: known names, tenants for policies that
 // read them, and mask ties.
 import { error, warning, type Diagnostic } from './diagnostic.js';
-import { effectiveAssignments } from './effective.js';
-import { findMaskTies } from './masks.js';
+import { effectiveAssignments, principals } from './effective.js';
+import { findMaskTies, type MaskTie } from './masks.js';
 import type { Assignment, Policy, PolicyModel, Principal, PrincipalSelector } from './model.js';
 import { suggest } from './suggest.js';
 
@@ -60,14 +60,24 @@ export function checkTenantNeeded(model: PolicyModel, principal: Principal): Dia
   return out;
 }
 
-export function checkMaskTies(model: PolicyModel, principal: Principal): Diagnostic[] {
-  return findMaskTies(model, principal).map((tie) => {
+/** One error per tied pair of policies on a column, naming the first user or app affected. */
+export function checkMaskTies(model: PolicyModel): Diagnostic[] {
+  const groups = new Map<string, MaskTie[]>();
+  for (const principal of principals(model)) {
+    for (const tie of findMaskTies(model, principal)) {
+      const key = [...tie.tied.map((t) => t.policy.name)].sort().join('\u0000') + '\u0000' + tie.column;
+      groups.set(key, [...(groups.get(key) ?? []), tie]);
+    }
+  }
+  return [...groups.values()].map((ties) => {
+    const tie = ties[0]!;
     const [a, b] = tie.tied;
     const later = a.assignment.index > b.assignment.index ? a : b;
-    const via = a.via === 'all' ? 'to: all' : a.via === 'role' ? 'to: { role }' : `to: { ${principal.kind} }`;
+    const who = `${tie.principal.kind} \`${tie.principal.name}\`${ties.length > 1 ? ` (and ${ties.length - 1} more)` : ''}`;
+    const via = a.via === 'all' ? 'to: all' : a.via === 'role' ? 'to: { role }' : `to: { ${tie.principal.kind} }`;
     return error(
       later.assignment.pos,
-      `mask tie on ${tie.table}.${tie.column} for ${principal.kind} \`${principal.name}\`: policies \`${a.policy.name}\` and \`${b.policy.name}\` both have priority ${a.assignment.priority} and are assigned ${via}; give one a lower priority`,
+      `mask tie on ${tie.table}.${tie.column} for ${who}: policies \`${a.policy.name}\` and \`${b.policy.name}\` both have priority ${a.assignment.priority} and are assigned ${via}; give one a lower priority`,
     );
   });
 }

@@ -15,6 +15,7 @@ export function validateModel(model: PolicyModel): Diagnostic[] {
     ...checkPolicyNames(model),
     ...model.policies.flatMap((p) => checkPolicy(model, p)),
     ...model.assignments.flatMap((a) => checkAssignment(model, a)),
-    ...principals(model).flatMap((p) => [...checkTenantNeeded(model, p), ...checkMaskTies(model, p)]),
+    ...principals(model).flatMap((p) => checkTenantNeeded(model, p)),
+    ...checkMaskTies(model),
   ];
 }

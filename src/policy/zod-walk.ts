@@ -100,6 +100,7 @@ export function schemaAt(schema: AnySchema, path: Path, data: unknown, resolveLa
   return cur;
 }
 
+/** The description of a schema, or of what it wraps (`.optional()` makes a new, undescribed schema). */
 export function describe(s: AnySchema): string | undefined {
-  return (s as unknown as { description?: string }).description;
+  return (s as unknown as { description?: string }).description ?? (unwrap(s) as unknown as { description?: string }).description;
 }
