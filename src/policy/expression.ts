@@ -103,7 +103,7 @@ function checkPlaceholders(templates: readonly FoundTemplate[], params: Readonly
     if (params.get(i + 1) !== t.start) {
       problems.push({
         offset: t.start,
-        message: `template {user.${t.attribute}} is inside a string, quoted identifier or comment, where it would not be substituted; write it as a bare value, e.g. 'prefix-' || {user.${t.attribute}}`,
+        message: `template {user.${t.attribute}} is not a value of its own here (it is inside a string, quoted identifier or comment, or joined to a name), so it would not be substituted; write it as a bare value, e.g. 'prefix-' || {user.${t.attribute}}`,
       });
     }
   });
@@ -144,7 +144,7 @@ class Walker {
     const extra = Object.keys(select).filter((k) => !['targetList', 'limitOption', 'op'].includes(k));
     const targets = Array.isArray(select['targetList']) ? select['targetList'] : [];
     if (extra.length > 0 || targets.length !== 1 || select['op'] !== 'SETOP_NONE') {
-      this.problem(0, `must be a single SQL expression; it closes its parentheses and adds ${extra.map(clauseName).join(', ') || 'more'} to the query`);
+      this.problem(0, `must be a single SQL expression; it closes its parentheses and adds ${[...new Set(extra.map(clauseName))].join(', ') || 'more'} to the query`);
     }
   }
 

@@ -50,7 +50,9 @@ export function checkExpression(model: PolicyModel, policy: Policy, expr: Expres
   for (const r of expr.relations) {
     const text = r.schema === undefined ? r.name : `${r.schema}.${r.name}`;
     if (allowed(policy, r.schema, r.name)) continue;
-    if (isSystemRelation(r.schema, r.name)) {
+    if (r.schema === 'tenantctl') {
+      out.push(error(posAt(r.offset), `${key} of policy \`${policy.name}\` reads \`${text}\`, tenantctl's own run-time table; use {user.<attribute>} templates instead`));
+    } else if (isSystemRelation(r.schema, r.name)) {
       out.push(error(posAt(r.offset), `${key} of policy \`${policy.name}\` reads the system catalog \`${text}\`; policies may read only governed tables and relations listed in allow_refs`));
     } else if (r.schema !== undefined && !governed.includes(r.schema)) {
       out.push(

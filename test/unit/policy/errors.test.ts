@@ -171,7 +171,7 @@ const cases: ReadonlyArray<readonly [string, string, readonly string[]]> = [
     'template inside a string literal',
     withPolicies('  - { name: p, type: row_filter, tables: [t], filter: "org = \'{user.tenant}\'" }\n'),
     [
-      "7:63: filter of policy `p`: template {user.tenant} is inside a string, quoted identifier or comment, where it would not be substituted; write it as a bare value, e.g. 'prefix-' || {user.tenant}",
+      "7:63: filter of policy `p`: template {user.tenant} is not a value of its own here (it is inside a string, quoted identifier or comment, or joined to a name), so it would not be substituted; write it as a bare value, e.g. 'prefix-' || {user.tenant}",
     ],
   ],
   [
@@ -222,6 +222,27 @@ const cases: ReadonlyArray<readonly [string, string, readonly string[]]> = [
     ],
   ],
   ['system schema governed', 'version: 1\nschemas: [public, pg_catalog]\n', ['2:19: schema `pg_catalog` cannot be governed: it is a system or tenantctl schema']],
+  [
+    'expression joined to a set operation',
+    withPolicies('  - { name: p, type: column_mask, table: t, column: c, mask: "1) UNION SELECT (2" }\n'),
+    ['7:63: mask of policy `p`: must be a single SQL expression; it closes its parentheses and adds UNION to the query'],
+  ],
+  [
+    'row-locking subquery',
+    withPolicies('  - { name: p, type: column_mask, table: t, column: c, mask: "(SELECT c FROM t FOR UPDATE)" }\n'),
+    ['7:63: mask of policy `p`: a subquery with FOR UPDATE/FOR SHARE locks rows; not allowed in a policy'],
+  ],
+  [
+    "tenantctl's run-time table",
+    withPolicies('  - { name: p, type: row_filter, tables: [t], filter: "EXISTS (SELECT 1 FROM tenantctl.principals)" }\n'),
+    ["7:78: filter of policy `p` reads `tenantctl.principals`, tenantctl's own run-time table; use {user.<attribute>} templates instead"],
+  ],
+  [
+    'internal function called directly',
+    withPolicies('  - { name: p, type: row_filter, tables: [t], filter: "tenantctl.attr(\'tenant\') = org" }\n'),
+    ['7:56: filter of policy `p`: calls `tenantctl.attr`, an internal function; use a {user.<attribute>} template'],
+  ],
+  ['unresolved YAML alias', 'version: 1\nusers: *foo\n', ['1:1: YAML error: unresolved alias (the anchor must be set before the alias): foo']],
   ['bad SCRAM verifier', 'version: 1\nusers:\n  - { name: eve, password: { scram: "not-a-verifier-s3cret" } }\n', ["3:28: user `eve`: `scram` is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>)"]],
 ];
 
