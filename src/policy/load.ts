@@ -90,6 +90,10 @@ const YAML_MESSAGES: Readonly<Record<string, string>> = {
 
 /** Parse YAML text, keeping source ranges; syntax errors, duplicate keys and bad aliases are errors. */
 export function parsePolicyText(text: string, file: string): LoadResult {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_POLICY_FILE_BYTES) {
+    return { ok: false, diagnostics: [error(start(file), `the file is ${(bytes / 1024 / 1024).toFixed(1)} MiB; a policy file may be at most 5 MiB`)] };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, keepSourceTokens: true, prettyErrors: false, uniqueKeys: true, version: '1.2' });
   const at = (offset: number): SourcePos => {
