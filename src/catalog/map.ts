@@ -1,0 +1,297 @@
+// Pure mapping from the raw rows that src/catalog/read.ts selects to the CatalogState types, and the sort orders
+// that make two reads of an unchanged database deep-equal. No I/O here: unit-testable with hand-made rows.
+//
+// List-valued columns arrive as JSON (json_agg / to_json(ARRAY(...))), which postgres.js always parses, so the
+// mapping does not depend on the connection's array type parsers (fetch_types).
+
+import type {
+  CatalogColumn,
+  CatalogGrant,
+  CatalogPolicy,
+  CatalogPrincipal,
+  CatalogRole,
+  CatalogSchema,
+  CatalogState,
+  CatalogTable,
+  CatalogTenant,
+  CatalogView,
+} from './types.js';
+
+/** Code-unit order, independent of the database's collation and of the process locale. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Compare tuples of strings element by element. */
+export function compareKeys(a: readonly string[], b: readonly string[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const c = compareText(a[i]!, b[i]!);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
+function sortedBy<T>(items: readonly T[], key: (item: T) => readonly string[]): T[] {
+  return items
+    .map((item) => ({ item, k: key(item) }))
+    .sort((x, y) => compareKeys(x.k, y.k))
+    .map((x) => x.item);
+}
+
+function sortedStrings(items: readonly string[]): string[] {
+  return [...items].sort(compareText);
+}
+
+function oneOf<T extends string>(what: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new Error(`unexpected ${what} in the catalog: ${JSON.stringify(value)}`);
+}
+
+function optional<K extends string>(key: K, value: string | null | undefined): { [P in K]?: string } {
+  return value === null || value === undefined ? {} : ({ [key]: value } as { [P in K]: string });
+}
+
+function stringList(what: string, value: unknown): string[] {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw new Error(`unexpected ${what} in the catalog: ${JSON.stringify(value)}`);
+  }
+  return value as string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Raw rows (what the queries in read.ts select; snake_case as the SQL names them)
+
+export interface MetaRow {
+  server_version_num: number;
+  database: string;
+  current_user_name: string;
+  can_read_authid: boolean;
+  has_principals: boolean;
+  has_applied: boolean;
+  has_registry_tenants: boolean;
+  has_registry_versions: boolean;
+}
+
+export interface RawColumn {
+  name: string;
+  type: string;
+  notNull: boolean;
+  hasDefault: boolean;
+  identity: boolean;
+  generated: boolean;
+  attnum: number;
+}
+
+export interface TableRow {
+  schema: string;
+  name: string;
+  kind: string;
+  owner: string;
+  rls_enabled: boolean;
+  rls_forced: boolean;
+  parent_schema: string | null;
+  parent_name: string | null;
+  columns: RawColumn[] | null;
+  default_sequences: string[] | null;
+  comment: string | null;
+}
+
+export interface RoleRow {
+  name: string;
+  login: boolean;
+  superuser: boolean;
+  bypass_rls: boolean;
+  create_role: boolean;
+  inherit: boolean;
+  connection_limit: number;
+  member_of: string[] | null;
+  settings: string[] | null;
+  comment: string | null;
+  password_verifier: string | null;
+}
+
+export interface PolicyRow {
+  schema: string;
+  table: string;
+  name: string;
+  command: string;
+  permissive: boolean;
+  roles: string[] | null;
+  using: string | null;
+  with_check: string | null;
+}
+
+export interface ViewRow {
+  schema: string;
+  name: string;
+  owner: string;
+  definition: string;
+  options: string[] | null;
+  columns: string[] | null;
+  comment: string | null;
+}
+
+export interface SchemaRow {
+  name: string;
+  owner: string;
+  comment: string | null;
+}
+
+export interface GrantRow {
+  object_kind: string;
+  schema: string;
+  name: string;
+  column: string | null;
+  grantee: string;
+  grantor: string;
+  privilege: string;
+  grantable: boolean;
+}
+
+export interface RuntimeRow {
+  principals: { role: string; kind: string; tenant: string | null; attributes: unknown; context: unknown }[] | null;
+  applied: { object: string; desired: string; rendered: string }[] | null;
+}
+
+export interface RegistryRow {
+  /** bigint as text; null when schema_migrations has no row. */
+  version: string | null;
+  tenants: { id: string; slug: string; status: string }[] | null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mappers
+
+const TABLE_KINDS = ['r', 'p', 'v', 'm', 'f'] as const;
+const POLICY_COMMANDS = ['r', 'a', 'w', 'd', '*'] as const;
+const GRANT_KINDS = ['table', 'column', 'schema', 'sequence'] as const;
+const PRINCIPAL_KINDS = ['user', 'app'] as const;
+const TENANT_STATUSES = ['demo', 'trial', 'active', 'frozen', 'archived'] as const;
+
+export function mapColumns(raw: readonly RawColumn[] | null): CatalogColumn[] {
+  return [...(raw ?? [])]
+    .sort((a, b) => a.attnum - b.attnum)
+    .map((c) => ({
+      name: c.name,
+      type: c.type,
+      notNull: c.notNull,
+      hasDefault: c.hasDefault,
+      identity: c.identity,
+      generated: c.generated,
+      attnum: c.attnum,
+    }));
+}
+
+export function mapTables(rows: readonly TableRow[]): CatalogTable[] {
+  const tables = rows.map((r): CatalogTable => ({
+    schema: r.schema,
+    name: r.name,
+    kind: oneOf('relation kind', r.kind, TABLE_KINDS),
+    owner: r.owner,
+    rlsEnabled: r.rls_enabled,
+    rlsForced: r.rls_forced,
+    ...(r.parent_schema !== null && r.parent_name !== null ? { partitionOf: { schema: r.parent_schema, name: r.parent_name } } : {}),
+    columns: mapColumns(r.columns),
+    defaultSequences: [...new Set(sortedStrings(stringList('default sequences', r.default_sequences)))],
+    ...optional('comment', r.comment),
+  }));
+  return sortedBy(tables, (t) => [t.schema, t.name]);
+}
+
+export function mapRoles(rows: readonly RoleRow[]): CatalogRole[] {
+  const roles = rows.map((r): CatalogRole => ({
+    name: r.name,
+    login: r.login,
+    superuser: r.superuser,
+    bypassRls: r.bypass_rls,
+    createRole: r.create_role,
+    inherit: r.inherit,
+    connectionLimit: r.connection_limit,
+    memberOf: [...new Set(sortedStrings(stringList('memberships', r.member_of)))],
+    settings: sortedStrings(stringList('role settings', r.settings)),
+    ...optional('passwordVerifier', r.password_verifier),
+    ...optional('comment', r.comment),
+  }));
+  return sortedBy(roles, (r) => [r.name]);
+}
+
+export function mapPolicies(rows: readonly PolicyRow[]): CatalogPolicy[] {
+  const policies = rows.map((r): CatalogPolicy => ({
+    schema: r.schema,
+    table: r.table,
+    name: r.name,
+    command: oneOf('policy command', r.command, POLICY_COMMANDS),
+    permissive: r.permissive,
+    roles: sortedStrings(stringList('policy roles', r.roles)),
+    ...optional('using', r.using),
+    ...optional('withCheck', r.with_check),
+  }));
+  return sortedBy(policies, (p) => [p.schema, p.table, p.name]);
+}
+
+export function mapViews(rows: readonly ViewRow[]): CatalogView[] {
+  const views = rows.map((r): CatalogView => ({
+    schema: r.schema,
+    name: r.name,
+    owner: r.owner,
+    definition: r.definition,
+    options: sortedStrings(stringList('view options', r.options)),
+    // attnum order, as the query returns them: a view's column order is part of its definition.
+    columns: stringList('view columns', r.columns),
+    ...optional('comment', r.comment),
+  }));
+  return sortedBy(views, (v) => [v.schema, v.name]);
+}
+
+export function mapSchemas(rows: readonly SchemaRow[]): CatalogSchema[] {
+  const schemas = rows.map((r): CatalogSchema => ({ name: r.name, owner: r.owner, ...optional('comment', r.comment) }));
+  return sortedBy(schemas, (s) => [s.name]);
+}
+
+export function mapGrants(rows: readonly GrantRow[]): CatalogGrant[] {
+  const grants = rows.map((r): CatalogGrant => ({
+    objectKind: oneOf('grant object kind', r.object_kind, GRANT_KINDS),
+    schema: r.schema,
+    name: r.name,
+    ...optional('column', r.column),
+    grantee: r.grantee,
+    grantor: r.grantor,
+    privilege: r.privilege,
+    grantable: r.grantable,
+  }));
+  return sortedBy(grants, (g) => [g.objectKind, g.schema, g.name, g.column ?? '', g.grantee, g.privilege, g.grantor, String(g.grantable)]);
+}
+
+function jsonObject(what: string, value: unknown): Record<string, unknown> {
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`unexpected ${what} in tenantctl.principals: ${JSON.stringify(value)}`);
+  return value as Record<string, unknown>;
+}
+
+export function mapRuntime(row: RuntimeRow): NonNullable<CatalogState['runtime']> {
+  const principals = (row.principals ?? []).map((p): CatalogPrincipal => ({
+    role: p.role,
+    kind: oneOf('principal kind', p.kind, PRINCIPAL_KINDS),
+    ...optional('tenant', p.tenant),
+    attributes: jsonObject('attributes', p.attributes),
+    context: jsonObject('context', p.context) as CatalogPrincipal['context'],
+  }));
+  const applied: Record<string, { desired: string; rendered: string }> = {};
+  for (const a of sortedBy(row.applied ?? [], (x) => [x.object])) applied[a.object] = { desired: a.desired, rendered: a.rendered };
+  return { principals: sortedBy(principals, (p) => [p.role]), applied };
+}
+
+/** Undefined when schema_migrations holds no version (no migration has run). */
+export function mapRegistry(schema: string, row: RegistryRow): CatalogState['registry'] {
+  if (row.version === null) return undefined;
+  const version = Number(row.version);
+  if (!Number.isSafeInteger(version)) throw new Error(`unexpected registry version: ${row.version}`);
+  const tenants = (row.tenants ?? []).map((t): CatalogTenant => ({
+    id: t.id,
+    slug: t.slug,
+    status: oneOf('tenant status', t.status, TENANT_STATUSES),
+  }));
+  return { schema, version, tenants: sortedBy(tenants, (t) => [t.slug, t.id]) };
+}

@@ -1,0 +1,259 @@
+// Read the live catalog into a CatalogState in a constant number of queries: one for the cheap checks, one per
+// object kind (tables with their columns, roles, policies, views, schemas, grants), plus one for tenantctl's
+// runtime tables and one for the registry when those exist. Never a query per object: the governed schemas are
+// one bound name[] parameter, and per-object lists (columns, memberships, settings, ...) are aggregated in SQL.
+//
+// Pass a transaction (REPEATABLE READ) to read one consistent snapshot; with a pool the queries run concurrently.
+//
+// pg_get_expr() and pg_get_viewdef() qualify a name only when it is not visible on the session's search_path,
+// so renderings depend on it: callers that compare renderings across sessions should pin search_path first
+// (e.g. SET LOCAL in their transaction). readCatalog itself changes no session state.
+
+import type postgres from 'postgres';
+import { ident } from '../pg/quote.js';
+import {
+  mapGrants,
+  mapPolicies,
+  mapRegistry,
+  mapRoles,
+  mapRuntime,
+  mapSchemas,
+  mapTables,
+  mapViews,
+  type GrantRow,
+  type MetaRow,
+  type PolicyRow,
+  type RegistryRow,
+  type RoleRow,
+  type RuntimeRow,
+  type SchemaRow,
+  type TableRow,
+  type ViewRow,
+} from './map.js';
+import type { CatalogState } from './types.js';
+
+export interface ReadCatalogOptions {
+  /** The governed schemas (where the application's tables live). */
+  readonly schemas: readonly string[];
+  /** The tenant registry's schema (default tenant_registry). */
+  readonly registrySchema: string;
+}
+
+/** Schemas whose name starts with this hold tenantctl's per-persona views. */
+export const PERSONA_SCHEMA_PREFIX = 'tenantctl_';
+/** tenantctl's runtime schema (sql/runtime.sql). */
+export const RUNTIME_SCHEMA = 'tenantctl';
+
+type Executor = Pick<postgres.Sql, 'unsafe'> | Pick<postgres.TransactionSql, 'unsafe'>;
+
+// Every query below binds the governed schemas as $1 (name[]).
+const GOVERNED = (n: string): string => `${n}.nspname = ANY($1::name[])`;
+const PERSONA = (n: string): string => `left(${n}.nspname, ${PERSONA_SCHEMA_PREFIX.length}) = '${PERSONA_SCHEMA_PREFIX}'`;
+/** A partition (at any depth) whose partition root lives in a governed schema, wherever the partition lives. */
+const PARTITION_OF_GOVERNED = (c: string): string =>
+  `(${c}.relispartition AND EXISTS (SELECT 1 FROM pg_catalog.pg_class rc JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+     WHERE rc.oid = pg_catalog.pg_partition_root(${c}.oid) AND ${GOVERNED('rn')}))`;
+/** Relations tenantctl reads: governed schemas, persona schemas, and partitions of governed tables. */
+const IN_SCOPE = (c: string, n: string): string => `(${GOVERNED(n)} OR ${PERSONA(n)} OR ${PARTITION_OF_GOVERNED(c)})`;
+const ROLE_NAME = (oid: string): string => `CASE WHEN ${oid} = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(${oid})::text END`;
+
+export const META_SQL = `
+SELECT pg_catalog.current_setting('server_version_num')::int AS server_version_num,
+       pg_catalog.current_database()::text AS database,
+       current_user::text AS current_user_name,
+       pg_catalog.has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_authid,
+       pg_catalog.to_regclass('${RUNTIME_SCHEMA}.principals') IS NOT NULL AS has_principals,
+       pg_catalog.to_regclass('${RUNTIME_SCHEMA}.applied') IS NOT NULL AS has_applied,
+       pg_catalog.to_regclass($1) IS NOT NULL AS has_registry_tenants,
+       pg_catalog.to_regclass($2) IS NOT NULL AS has_registry_versions`;
+
+export const TABLES_SQL = `
+SELECT n.nspname::text AS schema,
+       c.relname::text AS name,
+       c.relkind::text AS kind,
+       pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
+       c.relrowsecurity AS rls_enabled,
+       c.relforcerowsecurity AS rls_forced,
+       pn.nspname::text AS parent_schema,
+       pc.relname::text AS parent_name,
+       (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(
+                 'name', a.attname::text,
+                 'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
+                 'notNull', a.attnotnull,
+                 'hasDefault', a.atthasdef,
+                 'identity', a.attidentity <> '',
+                 'generated', a.attgenerated <> '',
+                 'attnum', a.attnum) ORDER BY a.attnum)
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+       pg_catalog.to_json(ARRAY(
+         SELECT DISTINCT pg_catalog.format('%I.%I', sn.nspname, s.relname)
+           FROM pg_catalog.pg_attrdef ad
+           JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND d.objid = ad.oid
+                                      AND d.refclassid = 'pg_catalog.pg_class'::regclass
+           JOIN pg_catalog.pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
+           JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+          WHERE ad.adrelid = c.oid)) AS default_sequences,
+       pg_catalog.obj_description(c.oid, 'pg_class') AS comment
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_catalog.pg_inherits i ON c.relispartition AND i.inhrelid = c.oid
+  LEFT JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
+  LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+   AND ${IN_SCOPE('c', 'n')}`;
+
+/** All roles but the predefined pg_* ones; the password verifier only when pg_authid is readable. */
+function rolesSql(fromAuthid: boolean): string {
+  const roles = fromAuthid ? 'pg_catalog.pg_authid' : 'pg_catalog.pg_roles';
+  return `
+SELECT r.rolname::text AS name,
+       r.rolcanlogin AS login,
+       r.rolsuper AS superuser,
+       r.rolbypassrls AS bypass_rls,
+       r.rolcreaterole AS create_role,
+       r.rolinherit AS inherit,
+       r.rolconnlimit AS connection_limit,
+       pg_catalog.to_json(ARRAY(
+         SELECT DISTINCT g.rolname::text
+           FROM pg_catalog.pg_auth_members m JOIN ${roles} g ON g.oid = m.roleid
+          WHERE m.member = r.oid)) AS member_of,
+       pg_catalog.to_json(ARRAY(
+         SELECT x
+           FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) AS x
+          WHERE s.setrole = r.oid
+            AND s.setdatabase IN (0, (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())))) AS settings,
+       pg_catalog.shobj_description(r.oid, 'pg_authid') AS comment,
+       ${fromAuthid ? 'r.rolpassword' : 'NULL::text'} AS password_verifier
+  FROM ${roles} r
+ WHERE left(r.rolname, 3) <> 'pg_'`;
+}
+
+export const POLICIES_SQL = `
+SELECT n.nspname::text AS schema,
+       c.relname::text AS "table",
+       p.polname::text AS name,
+       p.polcmd::text AS command,
+       p.polpermissive AS permissive,
+       pg_catalog.to_json(ARRAY(SELECT ${ROLE_NAME('r')} FROM pg_catalog.unnest(p.polroles) AS r)) AS roles,
+       pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS "using",
+       pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS with_check
+  FROM pg_catalog.pg_policy p
+  JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE ${GOVERNED('n')} OR ${PARTITION_OF_GOVERNED('c')}`;
+
+export const VIEWS_SQL = `
+SELECT n.nspname::text AS schema,
+       c.relname::text AS name,
+       pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
+       pg_catalog.pg_get_viewdef(c.oid, true) AS definition,
+       pg_catalog.to_json(COALESCE(c.reloptions, '{}'::text[])) AS options,
+       pg_catalog.to_json(ARRAY(
+         SELECT a.attname::text FROM pg_catalog.pg_attribute a
+          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)) AS columns,
+       pg_catalog.obj_description(c.oid, 'pg_class') AS comment
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'v' AND (${GOVERNED('n')} OR ${PERSONA('n')})`;
+
+/** $2: the registry schema. */
+export const SCHEMAS_SQL = `
+SELECT n.nspname::text AS name,
+       pg_catalog.pg_get_userbyid(n.nspowner)::text AS owner,
+       pg_catalog.obj_description(n.oid, 'pg_namespace') AS comment
+  FROM pg_catalog.pg_namespace n
+ WHERE ${GOVERNED('n')} OR ${PERSONA('n')} OR n.nspname = '${RUNTIME_SCHEMA}' OR n.nspname = $2::name`;
+
+const GRANT_COLUMNS = (kind: string, column: string): string =>
+  `${kind} AS object_kind, n.nspname::text AS schema, ${column} AS "column",
+       ${ROLE_NAME('a.grantee')} AS grantee, ${ROLE_NAME('a.grantor')} AS grantor,
+       a.privilege_type AS privilege, a.is_grantable AS grantable`;
+
+/** Explicit ACLs only: a NULL acl means the built-in defaults, which are not synthesized. */
+export const GRANTS_SQL = `
+SELECT ${GRANT_COLUMNS(`CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END`, 'NULL::text')}, c.relname::text AS name
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) AS a
+ WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+   AND (${IN_SCOPE('c', 'n')} OR n.nspname = '${RUNTIME_SCHEMA}')
+UNION ALL
+SELECT ${GRANT_COLUMNS(`'column'`, 'att.attname::text')}, c.relname::text AS name
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_attribute att ON att.attrelid = c.oid AND att.attnum > 0 AND NOT att.attisdropped AND att.attacl IS NOT NULL
+ CROSS JOIN LATERAL pg_catalog.aclexplode(att.attacl) AS a
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+   AND (${IN_SCOPE('c', 'n')} OR n.nspname = '${RUNTIME_SCHEMA}')
+UNION ALL
+SELECT ${GRANT_COLUMNS(`'schema'`, 'NULL::text')}, n.nspname::text AS name
+  FROM pg_catalog.pg_namespace n
+ CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) AS a
+ WHERE n.nspacl IS NOT NULL AND (${GOVERNED('n')} OR ${PERSONA('n')} OR n.nspname = '${RUNTIME_SCHEMA}')`;
+
+function runtimeSql(hasApplied: boolean): string {
+  const applied = hasApplied
+    ? `(SELECT pg_catalog.json_agg(pg_catalog.json_build_object('object', x.object, 'desired', x.desired, 'rendered', x.rendered))
+          FROM ${RUNTIME_SCHEMA}.applied x)`
+    : 'NULL::json';
+  return `
+SELECT (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(
+                 'role', p.role::text, 'kind', p.kind, 'tenant', p.tenant, 'attributes', p.attributes, 'context', p.context))
+          FROM ${RUNTIME_SCHEMA}.principals p) AS principals,
+       ${applied} AS applied`;
+}
+
+function registrySql(schema: string): string {
+  const s = ident(schema);
+  return `
+SELECT (SELECT v.version::text FROM ${s}.schema_migrations v ORDER BY v.version DESC LIMIT 1) AS version,
+       (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('id', t.id::text, 'slug', t.slug, 'status', t.status::text))
+          FROM ${s}.tenants t) AS tenants`;
+}
+
+async function query<R>(sql: Executor, text: string, params: unknown[]): Promise<R[]> {
+  const rows = await (sql as Pick<postgres.Sql, 'unsafe'>).unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+  return rows as unknown as R[];
+}
+
+export async function readCatalog(
+  sql: postgres.Sql | postgres.TransactionSql,
+  options: ReadCatalogOptions,
+): Promise<CatalogState> {
+  const { registrySchema } = options;
+  const schemas = [...options.schemas];
+  const reg = ident(registrySchema);
+
+  const [meta] = await query<MetaRow>(sql, META_SQL, [`${reg}.tenants`, `${reg}.schema_migrations`]);
+  if (meta === undefined) throw new Error('catalog read returned no row');
+
+  const kindParams = [schemas];
+  const [tables, roles, policies, views, schemaRows, grants, runtime, registry] = await Promise.all([
+    query<TableRow>(sql, TABLES_SQL, kindParams),
+    query<RoleRow>(sql, rolesSql(meta.can_read_authid), []),
+    query<PolicyRow>(sql, POLICIES_SQL, kindParams),
+    query<ViewRow>(sql, VIEWS_SQL, kindParams),
+    query<SchemaRow>(sql, SCHEMAS_SQL, [schemas, registrySchema]),
+    query<GrantRow>(sql, GRANTS_SQL, kindParams),
+    meta.has_principals ? query<RuntimeRow>(sql, runtimeSql(meta.has_applied), []) : Promise.resolve(undefined),
+    meta.has_registry_tenants && meta.has_registry_versions ? query<RegistryRow>(sql, registrySql(registrySchema), []) : Promise.resolve(undefined),
+  ]);
+
+  const runtimeRow = runtime?.[0];
+  const registryRow = registry?.[0];
+  const registryState = registryRow !== undefined ? mapRegistry(registrySchema, registryRow) : undefined;
+  return {
+    serverVersionNum: meta.server_version_num,
+    database: meta.database,
+    currentUser: meta.current_user_name,
+    tables: mapTables(tables),
+    roles: mapRoles(roles),
+    policies: mapPolicies(policies),
+    views: mapViews(views),
+    schemas: mapSchemas(schemaRows),
+    grants: mapGrants(grants),
+    ...(runtimeRow !== undefined ? { runtime: mapRuntime(runtimeRow) } : {}),
+    ...(registryState !== undefined ? { registry: registryState } : {}),
+  };
+}
