@@ -1,5 +1,5 @@
 -- tenantctl's runtime schema, installed (and upgraded in place) by `tenantctl apply` in the apply transaction.
--- :registry is replaced with the quoted registry schema (default "tenant_registry") before it runs.
+-- The registry placeholder (a colon followed by "registry") becomes the quoted registry schema (default "tenant_registry") before it runs.
 --
 -- Identity is session_user: the authenticated login, which a data-plane user cannot change
 -- (SET ROLE changes current_user only; SET SESSION AUTHORIZATION needs a superuser). The lookup functions are

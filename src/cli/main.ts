@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, formatError } from './errors.js';
 import { err, errColour } from './output.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerPolicyCommands } from './commands/policy.js';
 import { registerSchema } from './commands/schema.js';
 import { registerValidate } from './commands/validate.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces with errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerPolicyCommands(program);
   registerMigrate(program);
   registerValidate(program);
   registerSchema(program);

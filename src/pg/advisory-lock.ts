@@ -1,5 +1,6 @@
 // Session-level advisory locks with a deadline, and the pid of whoever holds the lock when we give up.
 import { crc32 } from 'node:zlib';
+import type { TransactionSql } from 'postgres';
 import type { Sql } from './connect.js';
 
 export class LockTimeoutError extends Error {
@@ -24,6 +25,8 @@ export function migrateLockKey(database: string, schema: string, table = 'schema
 
 export interface LockOptions {
   timeoutMs: number;
+  /** 'transaction': pg_try_advisory_xact_lock, released at commit or rollback (no release function needed). */
+  scope?: 'session' | 'transaction';
   /** Describes what the lock protects, for the error message. */
   what: string;
   pollMs?: number;
@@ -33,12 +36,16 @@ export interface LockOptions {
  * Take `pg_advisory_lock(key)` on the connection behind `sql` (which must have max: 1, so that the lock and
  * the work that follows share one session). Polls pg_try_advisory_lock until the deadline.
  */
-export async function acquireAdvisoryLock(sql: Sql, key: bigint, options: LockOptions): Promise<() => Promise<void>> {
+export async function acquireAdvisoryLock(sql: Sql | TransactionSql, key: bigint, options: LockOptions): Promise<() => Promise<void>> {
   const deadline = Date.now() + options.timeoutMs;
   const poll = options.pollMs ?? 100;
+  const xact = options.scope === 'transaction';
   for (;;) {
-    const [row] = await sql<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(${key.toString()}::bigint) AS locked`;
+    const [row] = xact
+      ? await sql<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${key.toString()}::bigint) AS locked`
+      : await sql<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(${key.toString()}::bigint) AS locked`;
     if (row?.locked) {
+      if (xact) return async () => {};
       return async () => {
         await sql`SELECT pg_advisory_unlock(${key.toString()}::bigint)`;
       };
@@ -57,7 +64,7 @@ export async function acquireAdvisoryLock(sql: Sql, key: bigint, options: LockOp
   }
 }
 
-async function lockHolder(sql: Sql, key: bigint): Promise<{ pid: number; application: string; user: string } | undefined> {
+async function lockHolder(sql: Sql | TransactionSql, key: bigint): Promise<{ pid: number; application: string; user: string } | undefined> {
   const classid = Number(key >> 32n);
   const objid = Number(key & 0xffffffffn);
   const [row] = await sql<{ pid: number; application: string; user: string }[]>`
@@ -67,6 +74,11 @@ async function lockHolder(sql: Sql, key: bigint): Promise<{ pid: number; applica
        AND l.classid = ${classid}::oid AND l.objid = ${objid}::oid AND l.objsubid = 1
      LIMIT 1`;
   return row;
+}
+
+/** The key of `tenantctl apply` in one database: applies of different files serialise. */
+export function applyLockKey(database: string): bigint {
+  return BigInt(Math.imul(crc32(Buffer.from(`tenantctl apply\u0000${database}`, 'utf8')), 1486364155) >>> 0) | (1n << 32n);
 }
 
 /** Parse `15s`, `500ms`, `2m`, or a bare number of seconds. */

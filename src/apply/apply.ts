@@ -1,0 +1,121 @@
+// Run a plan: one transaction under an advisory lock, lock_timeout with bounded retries, the last-apply record
+// and an audit row; all or nothing.
+import type { TransactionSql } from 'postgres';
+import { readCatalog } from '../catalog/read.js';
+import { acquireAdvisoryLock, applyLockKey } from '../pg/advisory-lock.js';
+import type { Sql } from '../pg/connect.js';
+import { isServerError } from '../pg/errors.js';
+import { literal } from '../pg/quote.js';
+import type { PolicyModel } from '../policy/model.js';
+import { recordAudit } from '../registry/audit.js';
+import { renderPolicy, renderView } from '../plan/render.js';
+import { summarize, type Plan } from '../plan/types.js';
+import { planHash, planInTransaction, type SessionOptions, type SessionResult } from './session.js';
+
+export interface ApplyOptions extends SessionOptions {
+  lockTimeoutMs: number;
+  /** Attempts when a statement times out waiting for a table lock (then a clear failure). */
+  attempts: number;
+  /** Run everything, then roll back. */
+  dryRun: boolean;
+  /** sha256 of the policy file, for the audit row. */
+  fileHash: string;
+  fileName: string;
+  /** Called with the plan before anything runs; resolve false to cancel (rolls back). */
+  confirm: (result: Extract<SessionResult, { kind: 'planned' }>) => Promise<boolean>;
+  log?: (line: string) => void;
+}
+
+export type ApplyOutcome =
+  | { kind: 'invalid'; result: Extract<SessionResult, { kind: 'invalid' }> }
+  | { kind: 'refused'; result: Extract<SessionResult, { kind: 'planned' }> }
+  | { kind: 'no-changes'; result: Extract<SessionResult, { kind: 'planned' }> }
+  | { kind: 'cancelled'; result: Extract<SessionResult, { kind: 'planned' }> }
+  | { kind: 'applied' | 'dry-run'; result: Extract<SessionResult, { kind: 'planned' }>; attempts: number };
+
+export class LockTimeoutRetriesExhausted extends Error {
+  override name = 'LockTimeoutRetriesExhausted';
+}
+
+class Rollback extends Error {
+  constructor(readonly outcome: ApplyOutcome) {
+    super('rollback');
+  }
+}
+
+const LOCK_NOT_AVAILABLE = '55P03';
+
+export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions): Promise<ApplyOutcome> {
+  let confirmed = false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sql.begin(async (tx) => {
+        const [db] = await tx<{ name: string }[]>`SELECT current_database() AS name`;
+        await acquireAdvisoryLock(tx as unknown as Sql, applyLockKey(db?.name ?? ''), {
+          timeoutMs: options.lockTimeoutMs,
+          scope: 'transaction',
+          what: 'tenantctl apply on this database',
+        });
+        const result = await planInTransaction(tx, model, options);
+        if (result.kind === 'invalid') throw new Rollback({ kind: 'invalid', result });
+        if (result.plan.errors.length > 0) throw new Rollback({ kind: 'refused', result });
+        if (result.plan.steps.length === 0) throw new Rollback({ kind: 'no-changes', result });
+        // Ask once; a retry after a lock timeout re-plans but does not ask again unless the plan changed.
+        if (!confirmed) {
+          if (!(await options.confirm(result))) throw new Rollback({ kind: 'cancelled', result });
+          confirmed = true;
+        }
+        await tx.unsafe(`SET LOCAL lock_timeout = ${literal(`${options.lockTimeoutMs}ms`)}`);
+        for (const step of result.plan.steps) {
+          for (const statement of step.sql) await tx.unsafe(statement);
+        }
+        await recordApplied(tx, result.plan, model.schemas.map((s) => s.name), options.registrySchema);
+        const summary = summarize(result.plan);
+        await recordAudit(tx, options.registrySchema, {
+          action: 'policy.apply',
+          targetType: 'policy_file',
+          targetId: options.fileHash,
+          targetName: options.fileName,
+          metadata: { plan_hash: planHash(result.plan), file_sha256: options.fileHash, steps: result.plan.steps.length, ...summary, dry_run: options.dryRun },
+        });
+        if (options.dryRun) throw new Rollback({ kind: 'dry-run', result, attempts: attempt });
+        return { kind: 'applied', result, attempts: attempt } as ApplyOutcome;
+      });
+    } catch (e) {
+      if (e instanceof Rollback) return e.outcome;
+      if (isServerError(e) && e.code === LOCK_NOT_AVAILABLE) {
+        if (attempt < options.attempts) {
+          options.log?.(`a table lock was not granted within the lock timeout (attempt ${attempt} of ${options.attempts}); retrying`);
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+          continue;
+        }
+        throw new LockTimeoutRetriesExhausted(
+          `${e.message} after ${options.attempts} attempts (--lock-timeout ${options.lockTimeoutMs}ms): a long-running query holds a lock on a governed table. Nothing was changed; retry when it has finished.`,
+        );
+      }
+      throw e;
+    }
+  }
+}
+
+/** Rewrite tenantctl.applied from the catalog as it is now, inside the apply transaction. */
+async function recordApplied(tx: TransactionSql, plan: Plan, schemas: readonly string[], registrySchema: string): Promise<void> {
+  const catalog = await readCatalog(tx, { schemas, registrySchema });
+  const rows = plan.records.map((r) => {
+    let rendered: string | undefined;
+    if (r.render.kind === 'value') rendered = r.render.value;
+    else if (r.render.kind === 'policy') {
+      const { schema, table, name } = r.render;
+      const p = catalog.policies.find((x) => x.schema === schema && x.table === table && x.name === name);
+      rendered = p && renderPolicy(p);
+    } else {
+      const { schema, name } = r.render;
+      const v = catalog.views.find((x) => x.schema === schema && x.name === name);
+      rendered = v && renderView(v);
+    }
+    if (rendered === undefined) throw new Error(`internal error: ${r.object} is missing right after apply`);
+    return { object: r.object, desired: r.desired, rendered };
+  });
+  await tx`DELETE FROM tenantctl.applied`;
+  if (rows.length > 0) await tx`INSERT INTO tenantctl.applied ${tx(rows, 'object', 'desired', 'rendered')}`;
+}

@@ -1,0 +1,150 @@
+// tenantctl plan FILE and tenantctl apply FILE.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { Option, type Command } from 'commander';
+import { apply, LockTimeoutRetriesExhausted } from '../../apply/apply.js';
+import { planInTransaction, RegistryMissingError, type SessionResult } from '../../apply/session.js';
+import { LockTimeoutError } from '../../pg/advisory-lock.js';
+import { connect, describeTarget } from '../../pg/connect.js';
+import { checkPolicyFile } from '../../policy/check.js';
+import type { PolicyModel } from '../../policy/model.js';
+import { CliError } from '../errors.js';
+import { plural, printDiagnostics } from '../diagnostics.js';
+import { colour, err, out } from '../output.js';
+import { durationMs, lockTimeoutOption, withConnection, type ConnectionFlags } from '../options.js';
+import { renderPlan, summaryLine, type PlanFormat } from '../plan-output.js';
+
+/** Offline validation first: a file with any error never reaches a connection. */
+async function validModel(file: string): Promise<PolicyModel> {
+  const checked = await checkPolicyFile(file);
+  printDiagnostics([...checked.errors, ...checked.warnings]);
+  if (!checked.model || checked.errors.length > 0) {
+    throw new CliError(`${file} is not valid: ${plural(checked.errors.length, 'error')}; nothing was applied`);
+  }
+  return checked.model;
+}
+
+/** Compile errors need the live catalog (unknown tables, columns, tenants): reported like validation errors. */
+function reportInvalid(file: string, result: Extract<SessionResult, { kind: 'invalid' }>): never {
+  printDiagnostics([...result.compiled.errors, ...result.compiled.warnings]);
+  throw new CliError(`${file} does not fit database ${result.catalog.database}: ${plural(result.compiled.errors.length, 'error')}; nothing was applied`);
+}
+
+function refuse(result: Extract<SessionResult, { kind: 'planned' }>): never {
+  for (const e of result.plan.errors) err(`error: ${e}`);
+  throw new CliError(`the plan cannot be applied: ${plural(result.plan.errors.length, 'problem')}; nothing was applied`);
+}
+
+function translate(e: unknown): unknown {
+  if (e instanceof RegistryMissingError || e instanceof LockTimeoutError || e instanceof LockTimeoutRetriesExhausted) return new CliError(e.message);
+  return e;
+}
+
+interface PlanFlags extends ConnectionFlags {
+  format: PlanFormat;
+  detailedExitcode?: boolean;
+  prune?: boolean;
+}
+
+export function registerPolicyCommands(program: Command): void {
+  withConnection(program.command('plan'))
+    .description('show what apply would change in the database, statement by statement (changes nothing)')
+    .argument('<file>', 'the policy file')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sql', 'markdown']).default('text'))
+    .option('--detailed-exitcode', 'exit 0 when there is nothing to change, 2 when there are changes, 1 on error')
+    .option('--prune', 'plan to drop login roles that tenantctl created and the file no longer lists')
+    .addHelpText('after', '\nExamples:\n  $ tenantctl plan policies.yaml\n  $ tenantctl plan policies.yaml --format sql > change.sql\n  $ tenantctl plan policies.yaml --detailed-exitcode   # in CI: 2 means drift or pending changes')
+    .action(async (file: string, flags: PlanFlags) => {
+      const model = await validModel(file);
+      const sql = connect({ databaseUrl: flags.databaseUrl, max: 1, applicationName: 'tenantctl plan' });
+      try {
+        const result = await sql
+          .begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) =>
+            planInTransaction(tx, model, { registrySchema: flags.registrySchema, env: process.env, plan: { prune: Boolean(flags.prune) } }),
+          )
+          .catch((e: unknown) => {
+            throw translate(e);
+          });
+        if (result.kind === 'invalid') reportInvalid(file, result);
+        printDiagnostics(result.warnings);
+        out(renderPlan(result.plan, flags.format));
+        for (const note of result.plan.notes) err(`note: ${note}`);
+        if (result.plan.errors.length > 0) refuse(result);
+        if (flags.detailedExitcode && result.plan.steps.length > 0) process.exitCode = 2;
+      } finally {
+        await sql.end({ timeout: 5 });
+      }
+    });
+
+  withConnection(program.command('apply'))
+    .description('make the database match the policy file: one transaction, under an advisory lock')
+    .argument('<file>', 'the policy file')
+    .option('-y, --yes', 'apply without asking for confirmation')
+    .option('--dry-run', 'run the whole plan inside the transaction, then roll it back')
+    .option('--prune', 'drop login roles that tenantctl created and the file no longer lists')
+    .addOption(lockTimeoutOption('5s'))
+    .option('--attempts <n>', 'tries when a table lock is not granted within --lock-timeout', '3')
+    .addOption(new Option('--format <format>', 'how to show the plan').choices(['text', 'json', 'sql', 'markdown']).default('text'))
+    .addHelpText('after', '\nExamples:\n  $ tenantctl apply policies.yaml               # shows the plan and asks\n  $ tenantctl apply policies.yaml --yes         # in a deploy job\n  $ tenantctl apply policies.yaml --dry-run     # prove the plan applies, change nothing')
+    .action(async (file: string, flags: PlanFlags & { yes?: boolean; dryRun?: boolean; lockTimeout: string; attempts: string }) => {
+      const model = await validModel(file);
+      const attempts = Number(flags.attempts);
+      if (!Number.isInteger(attempts) || attempts < 1) throw new CliError(`--attempts must be a positive whole number, got "${flags.attempts}"`);
+      const text = readFileSync(file);
+      const sql = connect({ databaseUrl: flags.databaseUrl, max: 1, applicationName: 'tenantctl apply' });
+      try {
+        const outcome = await apply(sql, model, {
+          registrySchema: flags.registrySchema,
+          env: process.env,
+          plan: { prune: Boolean(flags.prune) },
+          lockTimeoutMs: durationMs(flags.lockTimeout, '--lock-timeout'),
+          attempts,
+          dryRun: Boolean(flags.dryRun),
+          fileHash: createHash('sha256').update(text).digest('hex'),
+          fileName: basename(file),
+          log: (line) => err(line),
+          confirm: async (result) => {
+            printDiagnostics(result.warnings);
+            out(renderPlan(result.plan, flags.format));
+            for (const note of result.plan.notes) err(`note: ${note}`);
+            if (flags.yes || flags.dryRun) return true;
+            if (!process.stdin.isTTY) throw new CliError('refusing to apply without confirmation: standard input is not a terminal; pass --yes');
+            const rl = createInterface({ input: process.stdin, output: process.stderr });
+            try {
+              const answer = await rl.question(`Apply these changes to ${describeTarget(sql)}? [y/N] `);
+              return /^y(es)?$/i.test(answer.trim());
+            } finally {
+              rl.close();
+            }
+          },
+        }).catch((e: unknown) => {
+          throw translate(e);
+        });
+        switch (outcome.kind) {
+          case 'invalid':
+            reportInvalid(file, outcome.result);
+          // falls through: reportInvalid throws
+          case 'refused':
+            refuse(outcome.result);
+          // falls through: refuse throws
+          case 'no-changes':
+            for (const note of outcome.result.plan.notes) err(`note: ${note}`);
+            out('No changes.');
+            return;
+          case 'cancelled':
+            throw new CliError('apply cancelled; nothing was changed');
+          case 'dry-run':
+            out(colour.yellow(`Dry run: every statement ran and was rolled back. ${summaryLine(outcome.result.plan).replace('Plan:', 'Would apply:')}`));
+            return;
+          case 'applied': {
+            const s = summaryLine(outcome.result.plan).replace(/^Plan: (\d+) to add, (\d+) to change, (\d+) to remove\.$/, '$1 added, $2 changed, $3 removed.');
+            out(colour.green(`Apply complete: ${s}`));
+          }
+        }
+      } finally {
+        await sql.end({ timeout: 5 });
+      }
+    });
+}

@@ -1,0 +1,256 @@
+// PolicyModel + CatalogState -> DesiredState. Pure: the environment (for passwords) and the runtime SQL
+// text are passed in; nothing here opens a connection or a file.
+import { createHash } from 'node:crypto';
+import type { CatalogState, CatalogTable } from '../catalog/types.js';
+import { error, sortDiagnostics, type Diagnostic } from '../policy/diagnostic.js';
+import { effectiveAssignments, principals as allPrincipals } from '../policy/effective.js';
+import { chooseMask, type MaskAssignment } from '../policy/masks.js';
+import type { Expression, PolicyModel, Principal } from '../policy/model.js';
+import { suggest } from '../policy/suggest.js';
+import { renderExpression } from '../policy/templates.js';
+import { ident } from '../pg/quote.js';
+import { governableTables, partitionsOf, resolveRelations, resolveTargets, tableKey } from './resolve.js';
+import {
+  MANAGED_MARKER,
+  PERSONA_PREFIX,
+  type CompileResult,
+  type DesiredPrincipal,
+  type DesiredRole,
+  type PasswordWish,
+  type Persona,
+  type PersonaTable,
+  type TableName,
+  type ViewColumn,
+} from './types.js';
+
+export interface CompileOptions {
+  registrySchema: string;
+  /** sql/runtime.sql as shipped (with the `:registry` placeholder). */
+  runtimeSql: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Guard in every row predicate: a known principal whose tenant is not archived. Once per statement. */
+export const VISIBLE = '(SELECT tenantctl.visible())';
+/** In readwrite predicates: raises for a frozen tenant. Once per statement. */
+export const WRITABLE = '(SELECT tenantctl.writable())';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+export function compile(model: PolicyModel, catalog: CatalogState, options: CompileOptions): CompileResult {
+  const errors: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
+  const push = (d: Diagnostic): void => void (d.severity === 'error' ? errors : warnings).push(d);
+
+  const schemas = model.schemas.map((s) => s.name);
+  for (const s of model.schemas) {
+    if (!catalog.schemas.some((c) => c.name === s.name)) {
+      push(error(s.pos, `schema \`${s.name}\` does not exist in database ${catalog.database}`, suggest(s.name, catalog.schemas.map((c) => c.name))));
+    }
+  }
+  const governed = governableTables(catalog, schemas);
+  const resolution = resolveTargets(model, catalog, governed);
+  resolution.diagnostics.forEach(push);
+
+  const tenants = new Set((catalog.registry?.tenants ?? []).map((t) => t.slug));
+  for (const user of model.users) {
+    if (user.tenant && !tenants.has(user.tenant.name)) {
+      push(
+        error(
+          user.tenant.pos,
+          `tenant \`${user.tenant.name}\` is not in the registry (${options.registrySchema}.tenants); register it with \`tenantctl tenant create ${user.tenant.name}\``,
+          suggest(user.tenant.name, tenants),
+        ),
+      );
+    }
+  }
+
+  const passwords = new Map<string, PasswordWish>();
+  for (const p of allPrincipals(model)) {
+    if (!p.password) continue;
+    const source = p.password;
+    if (source.kind === 'env') {
+      const value = options.env[source.variable];
+      if (value === undefined || value === '') push(error(source.pos, `environment variable ${source.variable} is not set (password of ${p.name})`));
+      else passwords.set(p.name, { kind: 'plaintext', plaintext: value });
+    } else if (source.kind === 'value') passwords.set(p.name, { kind: 'plaintext', plaintext: source.value });
+    else passwords.set(p.name, { kind: 'verifier', verifier: source.verifier });
+  }
+
+  // Each principal's view of every governed table; principals with equal views share a persona.
+  const byId = new Map<string, { persona: Omit<Persona, 'members' | 'policies'>; members: string[]; policies: Set<string> }>();
+  const personaOf = new Map<string, string>();
+  for (const principal of allPrincipals(model)) {
+    const shaped = shapeFor(model, catalog, principal, governed, resolution.targets, schemas, push);
+    const signature = JSON.stringify({ database: catalog.database, access: principal.access, tables: shaped.tables, referenced: shaped.referenced });
+    const id = sha256(signature).slice(0, 10);
+    personaOf.set(principal.name, id);
+    const entry = byId.get(id) ?? {
+      persona: {
+        id,
+        schema: `${PERSONA_PREFIX}${id}`,
+        owner: `${PERSONA_PREFIX}${id}_owner`,
+        reader: `${PERSONA_PREFIX}${id}_reader`,
+        access: principal.access,
+        tables: shaped.tables,
+        referenced: shaped.referenced,
+      },
+      members: [],
+      policies: new Set<string>(),
+    };
+    entry.members.push(principal.name);
+    shaped.policies.forEach((p) => entry.policies.add(p));
+    byId.set(id, entry);
+  }
+  const personas: Persona[] = [...byId.values()]
+    .map((e) => ({ ...e.persona, members: e.members.sort(), policies: [...e.policies].sort() }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+
+  const roles: DesiredRole[] = [];
+  for (const r of model.roles) {
+    roles.push({ name: r.name, kind: 'group', login: false, connectionLimit: -1, memberOf: [], comment: `${MANAGED_MARKER}: role${r.description ? ` — ${r.description}` : ''}` });
+  }
+  for (const p of personas) {
+    const about = `policies ${p.policies.join(', ') || '(none)'}; ${p.access}; members ${p.members.join(', ')}`;
+    roles.push({ name: p.owner, kind: 'persona-owner', login: false, connectionLimit: -1, memberOf: [], comment: `${MANAGED_MARKER}: owner of the views in ${p.schema} (${about})` });
+    roles.push({ name: p.reader, kind: 'persona-reader', login: false, connectionLimit: -1, memberOf: [], comment: `${MANAGED_MARKER}: reads the views in ${p.schema} (${about})` });
+  }
+  for (const principal of allPrincipals(model)) {
+    const persona = personas.find((p) => p.id === personaOf.get(principal.name)) as Persona;
+    const groups = principal.kind === 'user' ? principal.roles.map((r) => r.name) : [];
+    const password = passwords.get(principal.name);
+    roles.push({
+      name: principal.name,
+      kind: principal.kind,
+      login: true,
+      connectionLimit: principal.connectionLimit ?? -1,
+      ...(password ? { password } : {}),
+      memberOf: [persona.reader, ...groups].sort(),
+      searchPath: ident(persona.schema),
+      comment: `${MANAGED_MARKER}: ${principal.kind}${principal.kind === 'user' && principal.tenant ? ` of tenant ${principal.tenant.name}` : ''}`,
+    });
+  }
+
+  const principalRows: DesiredPrincipal[] = allPrincipals(model).map((p) =>
+    p.kind === 'user'
+      ? { role: p.name, kind: 'user', tenant: p.tenant?.name ?? null, attributes: Object.fromEntries(p.attributes.map((a) => [a.name, a.value])), context: {} }
+      : { role: p.name, kind: 'app', tenant: null, attributes: {}, context: Object.fromEntries(p.context.map((c) => [c.attribute, { setting: c.setting, type: c.type }])) },
+  );
+
+  const runtimeSql = options.runtimeSql.replaceAll(':registry', ident(options.registrySchema));
+  const governedTables: TableName[] = [...governed, ...partitionsOf(catalog, governed)]
+    .map((t) => ({ schema: t.schema, name: t.name }))
+    .sort((a, b) => tableKey(a).localeCompare(tableKey(b)));
+
+  const sortedErrors = sortDiagnostics(errors);
+  return {
+    errors: sortedErrors,
+    warnings: sortDiagnostics(warnings),
+    ...(sortedErrors.length > 0
+      ? {}
+      : {
+          desired: {
+            registrySchema: options.registrySchema,
+            schemas,
+            runtime: { sql: runtimeSql, hash: sha256(runtimeSql) },
+            governedTables,
+            roles: roles.sort((a, b) => a.name.localeCompare(b.name)),
+            personas,
+            principals: principalRows.sort((a, b) => a.role.localeCompare(b.role)),
+          },
+        }),
+  };
+}
+
+/** Compiled SQL of a filter or mask: templates become once-per-statement lookups. */
+export function compileExpression(expr: Expression): string {
+  return renderExpression(expr);
+}
+
+interface Shape {
+  tables: PersonaTable[];
+  referenced: { table: TableName; columns: string[] }[];
+  policies: string[];
+}
+
+/** The rules of "Combining" (policy-language.md) for one principal, table by table. */
+function shapeFor(
+  model: PolicyModel,
+  catalog: CatalogState,
+  principal: Principal,
+  governed: readonly CatalogTable[],
+  targets: ReadonlyMap<string, readonly CatalogTable[]>,
+  schemas: readonly string[],
+  push: (d: Diagnostic) => void,
+): Shape {
+  const assigned = effectiveAssignments(model, principal);
+  const on = (table: CatalogTable) => assigned.filter((a) => (targets.get(a.policy.name) ?? []).some((t) => tableKey(t) === tableKey(table)));
+  const tables: PersonaTable[] = [];
+  const referenced = new Map<string, { table: TableName; columns: Set<string> }>();
+  const used = new Set<string>();
+
+  for (const table of governed) {
+    const here = on(table);
+    here.forEach((a) => used.add(a.policy.name));
+    // 1. Deny always wins.
+    if (here.some((a) => a.policy.type === 'table_deny')) continue;
+    const filters = here.flatMap((a) => (a.policy.type === 'row_filter' ? [a.policy] : []));
+    const allows = here.flatMap((a) => (a.policy.type === 'column_allow' ? [a.policy] : []));
+    // 2. Visibility.
+    const readable = model.mode === 'open' || filters.length > 0 || allows.length > 0;
+    // 4. Columns: all, or the union of allow lists; minus every deny.
+    const lists = allows.map((p) => p.columns);
+    const allowed = lists.length === 0 || lists.includes('all') ? undefined : new Set(lists.flatMap((l) => (l === 'all' ? [] : l.map((c) => c.name))));
+    const denied = new Set(here.flatMap((a) => (a.policy.type === 'column_deny' ? a.policy.columns.map((c) => c.name) : [])));
+    const visible = table.columns.filter((c) => (!allowed || allowed.has(c.name)) && !denied.has(c.name));
+    // 5. Masks: lowest priority, then the most specific assignment; a denied column is absent, not masked.
+    const masks = here.filter((a): a is MaskAssignment => a.policy.type === 'column_mask');
+    const ownerSelect = new Set<string>();
+    const columns: ViewColumn[] = visible.map((c) => {
+      const candidates = masks.filter((m) => m.policy.column.name === c.name);
+      if (candidates.length === 0) {
+        ownerSelect.add(c.name);
+        return { name: c.name };
+      }
+      const choice = chooseMask(candidates);
+      if (choice.kind === 'tie') {
+        const [a, b] = choice.tied;
+        push(
+          error(
+            b.assignment.pos,
+            `masks \`${a.policy.name}\` and \`${b.policy.name}\` tie for ${principal.name} on ${table.name}.${c.name} (same priority ${a.assignment.priority}, both ${a.via === 'all' ? 'to: all' : `to: ${a.via}`}); give one a lower priority`,
+          ),
+        );
+        return { name: c.name };
+      }
+      const mask = choice.winner.policy.mask;
+      for (const ref of mask.columns) if (table.columns.some((tc) => tc.name === ref.name) && !denied.has(ref.name)) ownerSelect.add(ref.name);
+      return { name: c.name, mask: compileExpression(mask) };
+    });
+    // 3. Rows: every filter ANDed, behind the visibility guard.
+    const predicates = filters.map((f) => `(${compileExpression(f.filter)})`);
+    const rows = readable ? [VISIBLE, ...predicates].join(' AND ') : undefined;
+    for (const f of filters) {
+      resolveRelations(f.filter, catalog, schemas).forEach((rel) => {
+        if (!rel || !governed.some((g) => tableKey(g) === tableKey(rel))) return;
+        const entry = referenced.get(tableKey(rel)) ?? { table: { schema: rel.schema, name: rel.name }, columns: new Set<string>() };
+        for (const ref of f.filter.columns) if (rel.columns.some((c) => c.name === ref.name)) entry.columns.add(ref.name);
+        referenced.set(tableKey(rel), entry);
+      });
+    }
+    const write = principal.access === 'readwrite';
+    tables.push({
+      table: { schema: table.schema, name: table.name },
+      columns,
+      ...(rows === undefined ? {} : { rows }),
+      ownerSelect: [...ownerSelect].sort(),
+      ownerWrite: write ? columns.filter((c) => c.mask === undefined).map((c) => c.name) : [],
+      sequences: write ? [...table.defaultSequences].sort() : [],
+    });
+  }
+  return {
+    tables,
+    referenced: [...referenced.values()].map((r) => ({ table: r.table, columns: [...r.columns].sort() })).sort((a, b) => tableKey(a.table).localeCompare(tableKey(b.table))),
+    policies: [...used].sort(),
+  };
+}

@@ -1,0 +1,357 @@
+// DesiredState vs CatalogState -> ordered steps. Pure. Nothing is emitted for what is already right; every
+// step's statements are valid when they run (roles before grants, views after tables, drops last and in
+// reverse dependency order).
+import type { CatalogGrant, CatalogRole, CatalogState } from '../catalog/types.js';
+import { MANAGED_MARKER, PERSONA_PREFIX, type DesiredRole, type DesiredState, type Persona, type TableName } from '../compile/types.js';
+import { ident, literal, qualified } from '../pg/quote.js';
+import { scramMatches, scramVerifier } from '../pg/scram.js';
+import { WRITABLE } from '../compile/compile.js';
+import {
+  PASSWORD_KEY_PREFIX,
+  RUNTIME_KEY,
+  desiredPolicyHash,
+  desiredViewHash,
+  policyKey,
+  renderPolicy,
+  renderView,
+  viewKey,
+} from './render.js';
+import {
+  commentOnRole,
+  commentOnSchema,
+  createPolicy,
+  createRole,
+  createView,
+  dropPolicy,
+  redactPassword,
+  roleSearchPath,
+  tableSql,
+  type PolicySpec,
+} from './statements.js';
+import type { Action, Effect, Plan, Record as AppliedRecord, Step } from './types.js';
+
+export interface PlanOptions {
+  /** Drop login roles that tenantctl created and the file no longer lists. */
+  prune: boolean;
+  /** Salt source for new SCRAM verifiers (tests pass a fixed one). */
+  scram?: (password: string) => string;
+}
+
+const PHASE = {
+  runtime: 0,
+  roles: 1,
+  memberships: 2,
+  schemas: 3,
+  rls: 4,
+  baseGrants: 5,
+  views: 6,
+  grants: 7,
+  policies: 8,
+  settings: 9,
+  principals: 10,
+  revokes: 11,
+  dropPolicies: 12,
+  dropViews: 13,
+  revokeMemberships: 14,
+  dropRoles: 16,
+} as const;
+
+export const isManaged = (comment: string | undefined): boolean => comment?.startsWith(MANAGED_MARKER) ?? false;
+
+export function plan(desired: DesiredState, catalog: CatalogState, options: PlanOptions): Plan {
+  const steps: Step[] = [];
+  const records: AppliedRecord[] = [];
+  const notes: string[] = [];
+  const errors: string[] = [];
+  const applied = catalog.runtime?.applied ?? {};
+  const step = (phase: number, object: string, action: Action, effect: Effect, sql: string[], reason?: string): void => {
+    steps.push({ phase, object, action, effect, sql, display: sql.map(redactPassword), ...(reason ? { reason } : {}) });
+  };
+
+  // -- runtime schema ------------------------------------------------------------------------------------------
+  if (applied[RUNTIME_KEY]?.desired !== desired.runtime.hash || !catalog.runtime) {
+    step(PHASE.runtime, 'schema tenantctl (runtime)', catalog.runtime ? 'update' : 'create', 'neutral', [desired.runtime.sql]);
+  }
+  records.push({ object: RUNTIME_KEY, desired: desired.runtime.hash, render: { kind: 'value', value: desired.runtime.hash } });
+
+  // -- roles -----------------------------------------------------------------------------------------------------
+  const catalogRoles = new Map(catalog.roles.map((r) => [r.name, r] as const));
+  const desiredNames = new Set(desired.roles.map((r) => r.name));
+  const scram = options.scram ?? ((p: string) => scramVerifier(p));
+  for (const role of desired.roles) {
+    const actual = catalogRoles.get(role.name);
+    if (actual && !isManaged(actual.comment)) {
+      errors.push(`role "${role.name}" already exists and was not created by tenantctl; tenantctl never alters roles it does not manage (rename the ${role.kind} in the file, or drop the role)`);
+      continue;
+    }
+    const password = passwordFor(role, actual, applied, scram);
+    if (password.record) records.push(password.record);
+    if (!actual) {
+      step(PHASE.roles, `role ${role.name}`, 'create', role.login ? 'widens' : 'neutral', [createRole(role, password.set), commentOnRole(role.name, role.comment)]);
+      continue;
+    }
+    const alter: string[] = [];
+    const attrs: string[] = [];
+    if (actual.login !== role.login) attrs.push(role.login ? 'LOGIN' : 'NOLOGIN');
+    if (actual.superuser) attrs.push('NOSUPERUSER');
+    if (actual.bypassRls) attrs.push('NOBYPASSRLS');
+    if (actual.createRole) attrs.push('NOCREATEROLE');
+    if (!actual.inherit) attrs.push('INHERIT');
+    if (actual.connectionLimit !== role.connectionLimit) attrs.push(`CONNECTION LIMIT ${role.connectionLimit}`);
+    if (attrs.length > 0) alter.push(`ALTER ROLE ${ident(role.name)} ${attrs.join(' ')}`);
+    if (password.set !== undefined) alter.push(`ALTER ROLE ${ident(role.name)} PASSWORD ${literal(password.set)}`);
+    if (actual.comment !== role.comment) alter.push(commentOnRole(role.name, role.comment));
+    if (alter.length > 0) {
+      const privileged = actual.superuser || actual.bypassRls || actual.createRole;
+      step(PHASE.roles, `role ${role.name}`, 'update', privileged ? 'narrows' : 'neutral', alter, privileged ? 'drift: the role gained privileges outside tenantctl' : undefined);
+    }
+  }
+
+  // Memberships among managed roles: grant what is missing, revoke what the file no longer wants.
+  for (const role of desired.roles) {
+    const actual = catalogRoles.get(role.name);
+    if (actual && !isManaged(actual.comment)) continue;
+    const have = new Set(actual?.memberOf ?? []);
+    for (const group of role.memberOf) {
+      if (!have.has(group)) step(PHASE.memberships, `membership ${role.name} in ${group}`, 'create', 'widens', [`GRANT ${ident(group)} TO ${ident(role.name)}`]);
+    }
+    for (const group of have) {
+      const g = catalogRoles.get(group);
+      if (!role.memberOf.includes(group) && (isManaged(g?.comment) || group.startsWith(PERSONA_PREFIX))) {
+        step(PHASE.revokeMemberships, `membership ${role.name} in ${group}`, 'drop', 'narrows', [`REVOKE ${ident(group)} FROM ${ident(role.name)}`]);
+      } else if (!role.memberOf.includes(group) && role.login) {
+        notes.push(`${role.name} is also a member of ${group}, which tenantctl does not manage: whatever ${group} may read, ${role.name} may read too`);
+      }
+    }
+    if (role.login) {
+      const setting = actual?.settings.find((s) => s.startsWith('search_path='));
+      const want = role.searchPath === undefined ? undefined : `search_path=${role.searchPath.replace(/^"([a-z_][a-z0-9_]*)"$/, '$1')}`;
+      if (setting !== want) step(PHASE.settings, `search_path of ${role.name}`, actual ? 'update' : 'create', 'neutral', [roleSearchPath(role.name, catalog.database, role.searchPath)]);
+    }
+  }
+
+  // -- tables: row security on every governed table and partition ---------------------------------------------------
+  const tables = new Map(catalog.tables.map((t) => [`${t.schema}.${t.name}`, t] as const));
+  for (const t of desired.governedTables) {
+    const actual = tables.get(`${t.schema}.${t.name}`);
+    const sql: string[] = [];
+    if (!actual?.rlsEnabled) sql.push(`ALTER TABLE ${tableSql(t)} ENABLE ROW LEVEL SECURITY`);
+    if (!actual?.rlsForced) sql.push(`ALTER TABLE ${tableSql(t)} FORCE ROW LEVEL SECURITY`);
+    if (sql.length > 0) step(PHASE.rls, `row security on ${t.schema}.${t.name}`, 'update', 'narrows', sql);
+  }
+
+  // -- personas: schemas, views, grants, policies -----------------------------------------------------------------
+  const schemas = new Map(catalog.schemas.map((s) => [s.name, s] as const));
+  const recreatedViews = new Set<string>();
+  const wantGrants: CatalogGrant[] = [];
+  const personaRoles = new Set(desired.personas.flatMap((p) => [p.owner, p.reader]));
+  const wantPolicies = new Set<string>();
+  for (const persona of desired.personas) {
+    if (!schemas.has(persona.schema)) {
+      step(PHASE.schemas, `schema ${persona.schema}`, 'create', 'neutral', [
+        `CREATE SCHEMA ${ident(persona.schema)}`,
+        commentOnSchema(persona.schema, `${MANAGED_MARKER}: views of persona ${persona.id} (${persona.members.join(', ')})`),
+      ]);
+    }
+    wantGrants.push(grant('schema', persona.schema, persona.schema, persona.reader, 'USAGE'));
+    for (const s of desired.schemas) wantGrants.push(grant('schema', s, s, persona.owner, 'USAGE'));
+    for (const ref of persona.referenced) for (const c of ref.columns) wantGrants.push(grant('column', ref.table.schema, ref.table.name, persona.owner, 'SELECT', c));
+
+    for (const t of persona.tables) {
+      for (const c of t.ownerSelect) wantGrants.push(grant('column', t.table.schema, t.table.name, persona.owner, 'SELECT', c));
+      for (const c of t.ownerWrite) {
+        wantGrants.push(grant('column', t.table.schema, t.table.name, persona.owner, 'INSERT', c));
+        wantGrants.push(grant('column', t.table.schema, t.table.name, persona.owner, 'UPDATE', c));
+      }
+      if (persona.access === 'readwrite') wantGrants.push(grant('table', t.table.schema, t.table.name, persona.owner, 'DELETE'));
+      for (const seq of t.sequences) wantGrants.push(sequenceGrant(seq, desired.schemas, persona.reader));
+      for (const p of ['SELECT', ...(persona.access === 'readwrite' ? ['INSERT', 'UPDATE', 'DELETE'] : [])]) {
+        wantGrants.push(grant('table', persona.schema, t.table.name, persona.reader, p));
+      }
+
+      // The view.
+      const key = viewKey(persona.schema, t.table.name);
+      const hash = desiredViewHash(persona, t);
+      records.push({ object: key, desired: hash, render: { kind: 'view', schema: persona.schema, name: t.table.name } });
+      const view = catalog.views.find((v) => v.schema === persona.schema && v.name === t.table.name);
+      const record = applied[key];
+      if (!view) {
+        step(PHASE.views, key, 'create', 'widens', createView(persona, t));
+        recreatedViews.add(`${persona.schema}.${t.table.name}`);
+      } else if (record?.desired !== hash || record.rendered !== renderView(view)) {
+        const why = record?.desired !== hash ? 'changed in the file' : 'drift: the view was changed outside tenantctl';
+        step(PHASE.views, key, 'replace', 'review', [`DROP VIEW ${qualified(persona.schema, t.table.name)}`, ...createView(persona, t)], why);
+        recreatedViews.add(`${persona.schema}.${t.table.name}`);
+      }
+
+      // Its row-security policies on the base table.
+      for (const spec of policySpecs(persona, t)) {
+        const pkey = policyKey(spec.table.schema, spec.table.name, spec.name);
+        wantPolicies.add(pkey);
+        const phash = desiredPolicyHash(spec);
+        records.push({ object: pkey, desired: phash, render: { kind: 'policy', schema: spec.table.schema, table: spec.table.name, name: spec.name } });
+        const actual = catalog.policies.find((p) => p.schema === spec.table.schema && p.table === spec.table.name && p.name === spec.name);
+        const rec = applied[pkey];
+        if (!actual) step(PHASE.policies, pkey, 'create', 'widens', [createPolicy(spec)]);
+        else if (rec?.desired !== phash || rec.rendered !== renderPolicy(actual)) {
+          const why = rec?.desired !== phash ? 'changed in the file' : 'drift: the policy was changed outside tenantctl';
+          step(PHASE.policies, pkey, 'replace', 'review', [dropPolicy(spec.table, spec.name), createPolicy(spec)], why);
+        }
+      }
+    }
+    // Views left over in the persona's schema (a table now denied, or no longer governed).
+    for (const v of catalog.views.filter((v) => v.schema === persona.schema)) {
+      if (!persona.tables.some((t) => t.table.name === v.name)) {
+        step(PHASE.dropViews, viewKey(v.schema, v.name), 'drop', 'narrows', [`DROP VIEW ${qualified(v.schema, v.name)}`]);
+      }
+    }
+  }
+
+  // Grants held by persona roles: add the missing, revoke the extra. A recreated view gets its grants anew.
+  const grantKey = (g: CatalogGrant): string => [g.objectKind, g.schema, g.name, g.column ?? '', g.grantee, g.privilege].join('\u0000');
+  // An explicit ACL lists the object owner's own privileges too (a persona owner owns its views): not grants.
+  const ownerOf = new Map(catalog.tables.map((t) => [`${t.schema}.${t.name}`, t.owner] as const));
+  const haveGrants = new Map(
+    catalog.grants
+      .filter((g) => personaRoles.has(g.grantee) || g.grantee.startsWith(PERSONA_PREFIX))
+      .filter((g) => g.objectKind === 'schema' || ownerOf.get(`${g.schema}.${g.name}`) !== g.grantee)
+      .map((g) => [grantKey(g), g] as const),
+  );
+  const wanted = new Map(wantGrants.map((g) => [grantKey(g), g] as const));
+  const toGrant = [...wanted.values()].filter((g) => !haveGrants.has(grantKey(g)) && !(g.objectKind === 'table' && recreatedViews.has(`${g.schema}.${g.name}`) && g.grantee.endsWith('_reader')));
+  const toRevoke = [...haveGrants.values()].filter((g) => !wanted.has(grantKey(g)) && personaRoles.has(g.grantee));
+  for (const [object, sql] of groupGrants(toGrant, 'GRANT')) step(object.startsWith('usage') ? PHASE.baseGrants : PHASE.grants, object, 'create', 'widens', sql);
+  for (const [object, sql] of groupGrants(toRevoke, 'REVOKE')) step(PHASE.revokes, object, 'drop', 'narrows', sql);
+
+  // Managed policies that no persona wants any more (a persona changed or went away).
+  for (const p of catalog.policies) {
+    if (!p.name.startsWith(PERSONA_PREFIX)) {
+      if (desired.governedTables.some((t) => t.schema === p.schema && t.name === p.table)) {
+        notes.push(`policy "${p.name}" on ${p.schema}.${p.table} is not managed by tenantctl; it applies to ${p.roles.join(', ')}${p.permissive ? ' and, being permissive, widens what they see' : ''}`);
+      }
+      continue;
+    }
+    const key = policyKey(p.schema, p.table, p.name);
+    if (!wantPolicies.has(key)) step(PHASE.dropPolicies, key, 'drop', 'narrows', [dropPolicy({ schema: p.schema, name: p.table }, p.name)]);
+  }
+
+  // Persona schemas and roles that no persona uses any more.
+  const wantSchemas = new Set(desired.personas.map((p) => p.schema));
+  for (const s of catalog.schemas) {
+    if (s.name.startsWith(PERSONA_PREFIX) && isManaged(s.comment) && !wantSchemas.has(s.name)) {
+      step(PHASE.dropViews, `schema ${s.name}`, 'drop', 'narrows', [`DROP SCHEMA ${ident(s.name)} CASCADE`]);
+    }
+  }
+  for (const r of catalog.roles) {
+    if (!isManaged(r.comment) || desiredNames.has(r.name)) continue;
+    if (r.name.startsWith(PERSONA_PREFIX) && !r.login) {
+      step(PHASE.dropRoles, `role ${r.name}`, 'drop', 'narrows', [`DROP OWNED BY ${ident(r.name)}`, `DROP ROLE ${ident(r.name)}`]);
+    } else if (r.login && options.prune) {
+      step(PHASE.dropRoles, `role ${r.name}`, 'drop', 'narrows', [`DROP OWNED BY ${ident(r.name)}`, `DROP ROLE ${ident(r.name)}`]);
+    } else if (r.login) {
+      notes.push(`role ${r.name} was created by tenantctl but is no longer in the file: it keeps its login but reads no rows; \`apply --prune\` drops it`);
+      for (const group of r.memberOf.filter((g) => g.startsWith(PERSONA_PREFIX))) {
+        step(PHASE.revokeMemberships, `membership ${r.name} in ${group}`, 'drop', 'narrows', [`REVOKE ${ident(group)} FROM ${ident(r.name)}`]);
+      }
+    } else if (!r.login) {
+      step(PHASE.dropRoles, `role ${r.name}`, 'drop', 'narrows', [`DROP OWNED BY ${ident(r.name)}`, `DROP ROLE ${ident(r.name)}`]);
+    }
+  }
+
+  // -- principals rows ---------------------------------------------------------------------------------------------
+  const havePrincipals = new Map((catalog.runtime?.principals ?? []).map((p) => [p.role, p] as const));
+  for (const p of desired.principals) {
+    const actual = havePrincipals.get(p.role);
+    const same =
+      actual &&
+      actual.kind === p.kind &&
+      (actual.tenant ?? null) === p.tenant &&
+      stable(actual.attributes) === stable(p.attributes) &&
+      stable(actual.context) === stable(p.context);
+    if (same) continue;
+    step(PHASE.principals, `principal ${p.role}`, actual ? 'update' : 'create', actual ? 'review' : 'widens', [
+      `INSERT INTO tenantctl.principals (role, kind, tenant, attributes, context) VALUES (${literal(p.role)}, ${literal(p.kind)}, ${p.tenant === null ? 'NULL' : literal(p.tenant)}, ${literal(stable(p.attributes))}::jsonb, ${literal(stable(p.context))}::jsonb) ON CONFLICT (role) DO UPDATE SET kind = EXCLUDED.kind, tenant = EXCLUDED.tenant, attributes = EXCLUDED.attributes, context = EXCLUDED.context`,
+    ]);
+  }
+  for (const role of havePrincipals.keys()) {
+    if (!desired.principals.some((p) => p.role === role)) {
+      step(PHASE.principals, `principal ${role}`, 'drop', 'narrows', [`DELETE FROM tenantctl.principals WHERE role = ${literal(role)}`]);
+    }
+  }
+
+  const ordered = steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.phase - b.s.phase || a.i - b.i).map((x) => x.s);
+  return { steps: ordered, records, notes, errors };
+}
+
+/** JSON with sorted keys, so equal objects compare equal as text. */
+function stable(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${stable((value as { [k: string]: unknown })[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function grant(objectKind: CatalogGrant['objectKind'], schema: string, name: string, grantee: string, privilege: string, column?: string): CatalogGrant {
+  return { objectKind, schema, name, grantee, privilege, grantable: false, grantor: '', ...(column === undefined ? {} : { column }) };
+}
+
+/** `regclass` text of a sequence ("s"."n", s.n or n on the governed search_path) as a grant on it. */
+function sequenceGrant(regclass: string, schemas: readonly string[], grantee: string): CatalogGrant {
+  const parts = regclass.match(/"(?:[^"]|"")*"|[^.]+/g)?.map((p) => (p.startsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p)) ?? [regclass];
+  const [schema, name] = parts.length === 2 ? [parts[0] as string, parts[1] as string] : [schemas[0] ?? 'public', parts[0] as string];
+  return grant('sequence', schema, name, grantee, 'USAGE');
+}
+
+/** One statement per object and grantee, columns of a column grant listed together. */
+function groupGrants(list: readonly CatalogGrant[], verb: 'GRANT' | 'REVOKE'): [string, string[]][] {
+  const groups = new Map<string, { g: CatalogGrant; privileges: Map<string, string[]> }>();
+  for (const g of list) {
+    const object = g.objectKind === 'schema' ? `usage on schema ${g.schema} by ${g.grantee}` : `${g.objectKind === 'sequence' ? 'sequence' : 'privileges on'} ${g.schema}.${g.name} for ${g.grantee}`;
+    const entry = groups.get(object) ?? { g, privileges: new Map<string, string[]>() };
+    const cols = entry.privileges.get(g.privilege) ?? [];
+    if (g.column !== undefined) cols.push(g.column);
+    entry.privileges.set(g.privilege, cols);
+    groups.set(object, entry);
+  }
+  const out: [string, string[]][] = [];
+  for (const [object, { g, privileges }] of groups) {
+    const target = g.objectKind === 'schema' ? `SCHEMA ${ident(g.schema)}` : g.objectKind === 'sequence' ? `SEQUENCE ${qualified(g.schema, g.name)}` : `TABLE ${qualified(g.schema, g.name)}`;
+    const dir = verb === 'GRANT' ? 'TO' : 'FROM';
+    const sql = [...privileges].map(([p, cols]) => `${verb} ${p}${cols.length > 0 ? ` (${cols.sort().map(ident).join(', ')})` : ''} ON ${target} ${dir} ${ident(g.grantee)}`);
+    out.push([object, sql]);
+  }
+  return out;
+}
+
+/** The row-security policies of one persona on one table: one for reads, and per write command for readwrite. */
+export function policySpecs(persona: Persona, t: { table: TableName; rows?: string }): PolicySpec[] {
+  if (t.rows === undefined) return [];
+  const base = `${PERSONA_PREFIX}${persona.id}`;
+  const specs: PolicySpec[] = [{ table: t.table, name: base, command: 'SELECT', role: persona.owner, using: t.rows }];
+  if (persona.access === 'readwrite') {
+    const write = `${t.rows} AND ${WRITABLE}`;
+    specs.push({ table: t.table, name: `${base}_insert`, command: 'INSERT', role: persona.owner, withCheck: write });
+    specs.push({ table: t.table, name: `${base}_update`, command: 'UPDATE', role: persona.owner, using: write, withCheck: write });
+    specs.push({ table: t.table, name: `${base}_delete`, command: 'DELETE', role: persona.owner, using: write });
+  }
+  return specs;
+}
+
+/** What the password of a login role must become, if anything, and what to record about it. */
+function passwordFor(
+  role: DesiredRole,
+  actual: CatalogRole | undefined,
+  applied: Readonly<Record<string, { desired: string; rendered: string }>>,
+  scram: (password: string) => string,
+): { set?: string; record?: AppliedRecord } {
+  const wish = role.password;
+  if (!wish) return {};
+  const key = PASSWORD_KEY_PREFIX + role.name;
+  const known = actual?.passwordVerifier ?? (actual ? applied[key]?.rendered : undefined);
+  let current: string | undefined;
+  if (known !== undefined && (wish.kind === 'plaintext' ? scramMatches(wish.plaintext, known) : wish.verifier === known)) current = known;
+  const set = current === undefined ? (wish.kind === 'plaintext' ? scram(wish.plaintext) : wish.verifier) : undefined;
+  const verifier = (current ?? set) as string;
+  return { ...(set === undefined ? {} : { set }), record: { object: key, desired: 'scram', render: { kind: 'value', value: verifier } } };
+}
