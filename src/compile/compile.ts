@@ -102,9 +102,9 @@ export function compile(model: PolicyModel, catalog: CatalogState, options: Comp
     shaped.policies.forEach((p) => entry.policies.add(p));
     byId.set(id, entry);
   }
-  const personas: Persona[] = [...byId.values()]
-    .map((e) => ({ ...e.persona, members: e.members.sort(), policies: [...e.policies].sort() }))
-    .sort((a, b) => a.id.localeCompare(b.id));
+  const named = nameAfterExisting(catalog, [...byId.values()].map((e) => ({ ...e.persona, members: e.members.sort(), policies: [...e.policies].sort() })));
+  for (const [name, id] of personaOf) personaOf.set(name, named.renamed.get(id) ?? id);
+  const personas = named.personas;
 
   const roles: DesiredRole[] = [];
   for (const r of model.roles) {
@@ -160,6 +160,47 @@ export function compile(model: PolicyModel, catalog: CatalogState, options: Comp
           },
         }),
   };
+}
+
+/**
+ * Keep the names of the personas already in the database where it can, so that changing what a persona
+ * may see replaces its views and policies in place instead of building a new persona beside the old one.
+ * A persona keeps an existing name when its content is unchanged (same id), else when that existing
+ * persona has exactly its members, else the one sharing the most members.
+ */
+function nameAfterExisting(catalog: CatalogState, fresh: Persona[]): { personas: Persona[]; renamed: Map<string, string> } {
+  const existing = catalog.schemas
+    .filter((s) => s.name.startsWith(PERSONA_PREFIX) && s.comment?.startsWith(MANAGED_MARKER))
+    .map((s) => {
+      const reader = `${s.name}_reader`;
+      return { id: s.name.slice(PERSONA_PREFIX.length), members: new Set(catalog.roles.filter((r) => r.login && r.memberOf.includes(reader)).map((r) => r.name)) };
+    });
+  const claimed = new Set<string>();
+  const choice = new Map<string, string>();
+  const claim = (p: Persona, id: string): void => {
+    claimed.add(id);
+    choice.set(p.id, id);
+  };
+  for (const p of fresh) if (existing.some((e) => e.id === p.id)) claim(p, p.id);
+  const overlap = (p: Persona, e: { members: Set<string> }): number => p.members.filter((m) => e.members.has(m)).length;
+  for (const exact of [true, false]) {
+    for (const p of fresh) {
+      if (choice.has(p.id)) continue;
+      const candidates = existing
+        .filter((e) => !claimed.has(e.id) && !fresh.some((f) => f.id === e.id))
+        .filter((e) => (exact ? e.members.size === p.members.length && overlap(p, e) === p.members.length : overlap(p, e) > 0))
+        .sort((a, b) => overlap(p, b) - overlap(p, a) || a.id.localeCompare(b.id));
+      if (candidates[0]) claim(p, candidates[0].id);
+    }
+  }
+  const renamed = new Map<string, string>();
+  const personas = fresh.map((p) => {
+    const id = choice.get(p.id) ?? p.id;
+    if (id === p.id) return p;
+    renamed.set(p.id, id);
+    return { ...p, id, schema: `${PERSONA_PREFIX}${id}`, owner: `${PERSONA_PREFIX}${id}_owner`, reader: `${PERSONA_PREFIX}${id}_reader` };
+  });
+  return { personas: personas.sort((a, b) => a.id.localeCompare(b.id)), renamed };
 }
 
 /** Compiled SQL of a filter or mask: templates become once-per-statement lookups. */
