@@ -44,6 +44,8 @@ class Rollback extends Error {
 }
 
 const LOCK_NOT_AVAILABLE = '55P03';
+const UNIQUE_VIOLATION = '23505';
+const DUPLICATE_OBJECT = '42710';
 
 export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions): Promise<ApplyOutcome> {
   let confirmed = false;
@@ -83,6 +85,12 @@ export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions)
       });
     } catch (e) {
       if (e instanceof Rollback) return e.outcome;
+      // Roles are cluster-wide: an apply on another database of the same cluster may create the same login
+      // role at the same moment. The loser's CREATE ROLE fails; a new attempt plans against the winner's role.
+      if (isServerError(e) && (e.code === UNIQUE_VIOLATION || e.code === DUPLICATE_OBJECT) && attempt < options.attempts) {
+        options.log?.(`${e.message}: another apply created it at the same time (attempt ${attempt} of ${options.attempts}); planning again`);
+        continue;
+      }
       if (isServerError(e) && e.code === LOCK_NOT_AVAILABLE) {
         if (attempt < options.attempts) {
           options.log?.(`a table lock was not granted within the lock timeout (attempt ${attempt} of ${options.attempts}); retrying`);

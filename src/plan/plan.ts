@@ -7,6 +7,7 @@ import { ident, literal, qualified } from '../pg/quote.js';
 import { scramMatches, scramVerifier } from '../pg/scram.js';
 import { WRITABLE } from '../compile/compile.js';
 import {
+  LOGIN_KEY_PREFIX,
   PASSWORD_KEY_PREFIX,
   RUNTIME_KEY,
   desiredPolicyHash,
@@ -84,6 +85,7 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       errors.push(`role "${role.name}" already exists and was not created by tenantctl; tenantctl never alters roles it does not manage (rename the ${role.kind} in the file, or drop the role)`);
       continue;
     }
+    if (role.login) records.push({ object: LOGIN_KEY_PREFIX + role.name, desired: role.kind, render: { kind: 'value', value: role.kind } });
     const password = passwordFor(role, actual, applied, scram);
     if (password.record) records.push(password.record);
     if (!actual) {
@@ -107,6 +109,21 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
     }
   }
 
+  // Roles are shared by every database of the cluster, schemas are not: a persona role belongs to this
+  // database when its persona schema is here. Another database's personas and users are never touched.
+  const localPersonas = new Set([
+    ...catalog.schemas.filter((s) => s.name.startsWith(PERSONA_PREFIX) && isManaged(s.comment)).map((s) => s.name),
+    ...desired.personas.map((p) => p.schema),
+  ]);
+  const isLocalPersonaRole = (name: string): boolean => localPersonas.has(name.replace(/_(owner|reader)$/, ''));
+  // Logins this database manages: in its principals table, members of its personas, or recorded by an
+  // earlier apply (a login removed from the file without --prune stays recorded until it is pruned).
+  const localLogins = new Set([
+    ...(catalog.runtime?.principals ?? []).map((p) => p.role),
+    ...Object.keys(applied).filter((k) => k.startsWith(LOGIN_KEY_PREFIX)).map((k) => k.slice(LOGIN_KEY_PREFIX.length)),
+    ...catalog.roles.filter((r) => r.login && r.memberOf.some((g) => g.endsWith('_reader') && isLocalPersonaRole(g))).map((r) => r.name),
+  ]);
+
   // Memberships among managed roles: grant what is missing, revoke what the file no longer wants.
   for (const role of desired.roles) {
     const actual = catalogRoles.get(role.name);
@@ -116,10 +133,11 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       if (!have.has(group)) step(PHASE.memberships, `membership ${role.name} in ${group}`, 'create', 'widens', [`GRANT ${ident(group)} TO ${ident(role.name)}`]);
     }
     for (const group of have) {
+      if (role.memberOf.includes(group)) continue;
       const g = catalogRoles.get(group);
-      if (!role.memberOf.includes(group) && (isManaged(g?.comment) || group.startsWith(PERSONA_PREFIX))) {
+      if (isLocalPersonaRole(group) || (g && isManaged(g.comment) && !group.startsWith(PERSONA_PREFIX))) {
         step(PHASE.revokeMemberships, `membership ${role.name} in ${group}`, 'drop', 'narrows', [`REVOKE ${ident(group)} FROM ${ident(role.name)}`]);
-      } else if (!role.memberOf.includes(group) && role.login) {
+      } else if (role.login && !group.startsWith(PERSONA_PREFIX)) {
         notes.push(`${role.name} is also a member of ${group}, which tenantctl does not manage: whatever ${group} may read, ${role.name} may read too`);
       }
     }
@@ -242,19 +260,21 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       step(PHASE.dropViews, `schema ${s.name}`, 'drop', 'narrows', [`DROP SCHEMA ${ident(s.name)} CASCADE`]);
     }
   }
+  const dropRole = (name: string): void =>
+    step(PHASE.dropRoles, `role ${name}`, 'drop', 'narrows', [`DROP OWNED BY ${ident(name)}`, `DROP ROLE ${ident(name)}`]);
   for (const r of catalog.roles) {
     if (!isManaged(r.comment) || desiredNames.has(r.name)) continue;
-    if (r.name.startsWith(PERSONA_PREFIX) && !r.login) {
-      step(PHASE.dropRoles, `role ${r.name}`, 'drop', 'narrows', [`DROP OWNED BY ${ident(r.name)}`, `DROP ROLE ${ident(r.name)}`]);
-    } else if (r.login && options.prune) {
-      step(PHASE.dropRoles, `role ${r.name}`, 'drop', 'narrows', [`DROP OWNED BY ${ident(r.name)}`, `DROP ROLE ${ident(r.name)}`]);
-    } else if (r.login) {
-      notes.push(`role ${r.name} was created by tenantctl but is no longer in the file: it keeps its login but reads no rows; \`apply --prune\` drops it`);
-      for (const group of r.memberOf.filter((g) => g.startsWith(PERSONA_PREFIX))) {
-        step(PHASE.revokeMemberships, `membership ${r.name} in ${group}`, 'drop', 'narrows', [`REVOKE ${ident(group)} FROM ${ident(r.name)}`]);
+    if (r.name.startsWith(PERSONA_PREFIX)) {
+      if (!r.login && isLocalPersonaRole(r.name)) dropRole(r.name);
+    } else if (r.login && localLogins.has(r.name)) {
+      if (options.prune) dropRole(r.name);
+      else {
+        notes.push(`role ${r.name} was created by tenantctl but is no longer in the file: it keeps its login but reads no rows; \`apply --prune\` drops it`);
+        records.push({ object: LOGIN_KEY_PREFIX + r.name, desired: 'unlisted', render: { kind: 'value', value: 'unlisted' } });
+        for (const group of r.memberOf.filter(isLocalPersonaRole)) {
+          step(PHASE.revokeMemberships, `membership ${r.name} in ${group}`, 'drop', 'narrows', [`REVOKE ${ident(group)} FROM ${ident(r.name)}`]);
+        }
       }
-    } else if (!r.login) {
-      step(PHASE.dropRoles, `role ${r.name}`, 'drop', 'narrows', [`DROP OWNED BY ${ident(r.name)}`, `DROP ROLE ${ident(r.name)}`]);
     }
   }
 

@@ -11,6 +11,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 export const policyKey = (schema: string, table: string, name: string): string => `policy ${schema}.${table} ${name}`;
 export const viewKey = (schema: string, name: string): string => `view ${schema}.${name}`;
 export const PASSWORD_KEY_PREFIX = 'password ';
+export const LOGIN_KEY_PREFIX = 'login ';
 export const RUNTIME_KEY = 'runtime';
 
 export function renderPolicy(p: CatalogPolicy): string {

@@ -26,7 +26,8 @@ function as(user: string, password?: string, onnotice?: (n: postgres.Notice) => 
 beforeAll(async () => {
   db = await demoDatabase('demo_pol');
   const r = await applyFile(db, DEMO_POLICIES);
-  expect(r.stderr).toBe('');
+  // Another test file may create the same demo logins at the same moment: apply plans again then.
+  expect(r.stderr).not.toMatch(/error/i);
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/Apply complete: \d+ added, \d+ changed, 0 removed\./);
 });
@@ -122,9 +123,11 @@ describe('alice tries to get out', () => {
 
   it('setting role to her own reader role keeps her identity: still only acme', async () => {
     const s = as('alice');
-    const [reader] = await db.sql`SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = 'alice'`;
+    // Roles are cluster-wide: alice may be a member of other test databases' readers too. Hers here is
+    // the reader of the persona schema on her search_path.
+    const [{ schema }] = (await s`SELECT current_schema() AS schema`) as unknown as [{ schema: string }];
     await s.begin(async (tx) => {
-      await tx.unsafe(`SET LOCAL ROLE "${reader?.['rolname']}"`);
+      await tx.unsafe(`SET LOCAL ROLE "${schema}_reader"`);
       expect(await tx`SELECT DISTINCT org FROM customers`).toEqual([{ org: 'acme' }]);
     });
   });
