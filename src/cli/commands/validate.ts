@@ -1,18 +1,9 @@
 import { Option, type Command } from 'commander';
 import { checkPolicyFile, type CheckResult } from '../../policy/check.js';
 import type { Diagnostic } from '../../policy/diagnostic.js';
+import { plural, printDiagnostics } from '../diagnostics.js';
 import { CliError } from '../errors.js';
-import { err, errColour, out } from '../output.js';
-
-function plural(n: number, word: string, words = `${word}s`): string {
-  return `${n} ${n === 1 ? word : words}`;
-}
-
-function colouredLine(d: Diagnostic): string {
-  const label = d.severity === 'error' ? errColour.red('error') : errColour.yellow('warning');
-  const head = `${d.file}:${d.line}:${d.column}: ${label}: ${d.message}`;
-  return d.suggestion === undefined ? head : `${head}\n  did you mean \`${d.suggestion}\`?`;
-}
+import { out } from '../output.js';
 
 function jsonDiagnostic(d: Diagnostic): Record<string, unknown> {
   return { file: d.file, line: d.line, column: d.column, message: d.message, ...(d.suggestion !== undefined ? { suggestion: d.suggestion } : {}) };
@@ -56,8 +47,7 @@ Examples:
           ),
         );
       } else {
-        const all = [...result.errors, ...result.warnings].sort((a, b) => a.line - b.line || a.column - b.column);
-        for (const d of all) err(colouredLine(d));
+        printDiagnostics([...result.errors, ...result.warnings]);
         if (n) {
           out(
             `${file} is valid: ${plural(n['users']!, 'user')}, ${plural(n['apps']!, 'app')}, ${plural(n['roles']!, 'role')}, ` +
