@@ -19,16 +19,22 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces with errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerPolicyCommands(program);
-  registerMigrate(program);
   registerValidate(program);
   registerSchema(program);
+  registerPolicyCommands(program);
+  registerMigrate(program);
   program.addHelpText(
     'after',
     `
 Examples:
+  $ tenantctl validate policies.yaml                 # offline checks, file:line:column errors
+  $ tenantctl schema > policies.schema.json          # JSON Schema for editors
   $ tenantctl migrate up --database-url postgres://admin@localhost/app
+  $ tenantctl plan policies.yaml --detailed-exitcode # what apply would change; 2 when anything would
+  $ tenantctl apply policies.yaml --yes              # one transaction, audit-logged
   $ tenantctl migrate status --exit-code
+
+Run \`tenantctl <command> --help\` for each command's options and examples.
 
 Exit codes: 0 success, 1 error, 2 changes or drift found (with --exit-code), 3 policy test failed.`,
   );
