@@ -4,7 +4,7 @@ import type { TransactionSql } from 'postgres';
 import { readCatalog } from '../catalog/read.js';
 import { acquireAdvisoryLock, applyLockKey } from '../pg/advisory-lock.js';
 import type { Sql } from '../pg/connect.js';
-import { isServerError } from '../pg/errors.js';
+import { describeServerError, isServerError, type ServerErrorFields } from '../pg/errors.js';
 import { literal } from '../pg/quote.js';
 import type { PolicyModel } from '../policy/model.js';
 import { recordAudit } from '../registry/audit.js';
@@ -37,6 +37,19 @@ export class LockTimeoutRetriesExhausted extends Error {
   override name = 'LockTimeoutRetriesExhausted';
 }
 
+/** A statement of the plan failed: which object, which statement (secrets redacted), the server's error. */
+export class StatementError extends Error {
+  override name = 'StatementError';
+  constructor(
+    readonly object: string,
+    readonly statement: string,
+    readonly serverError: Error & ServerErrorFields,
+  ) {
+    const shown = statement.length > 300 ? `${statement.slice(0, 300)}...` : statement;
+    super(`${object}: ${describeServerError(serverError)}\nstatement: ${shown}\nnothing was applied`);
+  }
+}
+
 class Rollback extends Error {
   constructor(readonly outcome: ApplyOutcome) {
     super('rollback');
@@ -46,6 +59,7 @@ class Rollback extends Error {
 const LOCK_NOT_AVAILABLE = '55P03';
 const UNIQUE_VIOLATION = '23505';
 const DUPLICATE_OBJECT = '42710';
+const RETRIED = new Set([LOCK_NOT_AVAILABLE, UNIQUE_VIOLATION, DUPLICATE_OBJECT]);
 
 export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions): Promise<ApplyOutcome> {
   let confirmed = false;
@@ -69,7 +83,11 @@ export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions)
         }
         await tx.unsafe(`SET LOCAL lock_timeout = ${literal(`${options.lockTimeoutMs}ms`)}`);
         for (const step of result.plan.steps) {
-          for (const statement of step.sql) await tx.unsafe(statement);
+          for (const [i, statement] of step.sql.entries()) {
+            await tx.unsafe(statement).catch((e: unknown) => {
+              throw isServerError(e) && !RETRIED.has(e.code ?? '') ? new StatementError(step.object, step.display[i] ?? '', e) : e;
+            });
+          }
         }
         await recordApplied(tx, result.plan, model.schemas.map((s) => s.name), options.registrySchema);
         const summary = summarize(result.plan);

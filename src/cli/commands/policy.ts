@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
-import { apply, LockTimeoutRetriesExhausted } from '../../apply/apply.js';
+import { apply, LockTimeoutRetriesExhausted, StatementError } from '../../apply/apply.js';
 import { planInTransaction, RegistryMissingError, type SessionResult } from '../../apply/session.js';
 import { LockTimeoutError } from '../../pg/advisory-lock.js';
 import { connect, describeTarget } from '../../pg/connect.js';
@@ -38,7 +38,9 @@ function refuse(result: Extract<SessionResult, { kind: 'planned' }>): never {
 }
 
 function translate(e: unknown): unknown {
-  if (e instanceof RegistryMissingError || e instanceof LockTimeoutError || e instanceof LockTimeoutRetriesExhausted) return new CliError(e.message);
+  if (e instanceof RegistryMissingError || e instanceof LockTimeoutError || e instanceof LockTimeoutRetriesExhausted || e instanceof StatementError) {
+    return new CliError(e.message);
+  }
   return e;
 }
 

@@ -194,7 +194,7 @@ describe('rule 3: rows', () => {
 
   // BUG: a row_filter policy reached by two assignments (to: all and to: { user }) is ANDed twice, so the
   // user gets `... AND (f) AND (f)` and a persona of its own although its access equals everyone else's.
-  test.fails('a row_filter reached by two assignments is ANDed once (and the access is shared)', async () => {
+  test('a row_filter reached by two assignments is ANDed once (and the access is shared)', async () => {
     const desired = await desiredOf(
       file(ISO, `  - { policy: iso, to: all }\n  - { policy: iso, to: { user: alice } }`, { users: '  - name: bob\n    tenant: globex\n' }),
     );

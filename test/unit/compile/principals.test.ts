@@ -37,7 +37,7 @@ assignments:
   });
 
   test('a list attribute is text[]', async () => {
-    expect(await rowsOf('team = ANY({user.teams})')).toBe("(SELECT tenantctl.visible()) AND (team = ANY((SELECT tenantctl.attr('teams')::text[])))");
+    expect(await rowsOf('team = ANY({user.teams})')).toBe("(SELECT tenantctl.visible()) AND (team = ANY((SELECT tenantctl.attr('teams'))::text[]))");
   });
 
   test('an integer attribute is bigint, a boolean attribute boolean', async () => {

@@ -99,7 +99,7 @@ describe('the PolicyModel of the example', () => {
     expect(compiledTemplate('tenant', 'text')).toBe("(SELECT tenantctl.attr('tenant'))");
     expect(compiledTemplate('tenant_id', 'uuid')).toBe("(SELECT tenantctl.attr('tenant_id')::uuid)");
     expect(compiledTemplate('clearance', 'bigint')).toBe("(SELECT tenantctl.attr('clearance')::bigint)");
-    expect(compiledTemplate('teams', 'text[]')).toBe("(SELECT tenantctl.attr('teams')::text[])");
+    expect(compiledTemplate('teams', 'text[]')).toBe("(SELECT tenantctl.attr('teams'))::text[]");
     expect(renderExpression({ text: 'a = {user.x} AND b', templates: [{ attribute: 'x', start: 4, end: 12, type: 'boolean', pos: { file: 'f', line: 1, column: 1 } }] }, (t) => `<${t.attribute}:${t.type}>`)).toBe(
       'a = <x:boolean> AND b',
     );
