@@ -148,6 +148,18 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
     }
   }
 
+  // A non-superuser applier (an owner of the data with CREATEROLE) must be a member of each persona owner to
+  // hand it the persona's views (ALTER VIEW ... OWNER TO). Its reads stay empty all the same: row policies
+  // key on session_user, and the applier has no principals row.
+  const applier = catalogRoles.get(catalog.currentUser);
+  if (applier && !applier.superuser) {
+    for (const p of desired.personas) {
+      if (!applier.memberOf.includes(p.owner)) {
+        step(PHASE.memberships, `membership ${applier.name} in ${p.owner}`, 'create', 'neutral', [`GRANT ${ident(p.owner)} TO ${ident(applier.name)}`]);
+      }
+    }
+  }
+
   // -- tables: row security on every governed table and partition ---------------------------------------------------
   const tables = new Map(catalog.tables.map((t) => [`${t.schema}.${t.name}`, t] as const));
   for (const t of desired.governedTables) {
@@ -172,6 +184,8 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       ]);
     }
     wantGrants.push(grant('schema', persona.schema, persona.schema, persona.reader, 'USAGE'));
+    // PostgreSQL requires the new owner of a view to have CREATE on its schema (for a non-superuser applier).
+    wantGrants.push(grant('schema', persona.schema, persona.schema, persona.owner, 'CREATE'));
     for (const s of desired.schemas) wantGrants.push(grant('schema', s, s, persona.owner, 'USAGE'));
     for (const ref of persona.referenced) for (const c of ref.columns) wantGrants.push(grant('column', ref.table.schema, ref.table.name, persona.owner, 'SELECT', c));
 
@@ -238,7 +252,7 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   const wanted = new Map(wantGrants.map((g) => [grantKey(g), g] as const));
   const toGrant = [...wanted.values()].filter((g) => !haveGrants.has(grantKey(g)) && !(g.objectKind === 'table' && recreatedViews.has(`${g.schema}.${g.name}`) && g.grantee.endsWith('_reader')));
   const toRevoke = [...haveGrants.values()].filter((g) => !wanted.has(grantKey(g)) && personaRoles.has(g.grantee));
-  for (const [object, sql] of groupGrants(toGrant, 'GRANT')) step(object.startsWith('usage') ? PHASE.baseGrants : PHASE.grants, object, 'create', 'widens', sql);
+  for (const [object, sql] of groupGrants(toGrant, 'GRANT')) step(object.startsWith('schema privileges') ? PHASE.baseGrants : PHASE.grants, object, 'create', 'widens', sql);
   for (const [object, sql] of groupGrants(toRevoke, 'REVOKE')) step(PHASE.revokes, object, 'drop', 'narrows', sql);
 
   // Managed policies that no persona wants any more (a persona changed or went away).
@@ -327,7 +341,7 @@ function sequenceGrant(regclass: string, schemas: readonly string[], grantee: st
 function groupGrants(list: readonly CatalogGrant[], verb: 'GRANT' | 'REVOKE'): [string, string[]][] {
   const groups = new Map<string, { g: CatalogGrant; privileges: Map<string, string[]> }>();
   for (const g of list) {
-    const object = g.objectKind === 'schema' ? `usage on schema ${g.schema} by ${g.grantee}` : `${g.objectKind === 'sequence' ? 'sequence' : 'privileges on'} ${g.schema}.${g.name} for ${g.grantee}`;
+    const object = g.objectKind === 'schema' ? `schema privileges on ${g.schema} for ${g.grantee}` : `${g.objectKind === 'sequence' ? 'sequence' : 'privileges on'} ${g.schema}.${g.name} for ${g.grantee}`;
     const entry = groups.get(object) ?? { g, privileges: new Map<string, string[]>() };
     const cols = entry.privileges.get(g.privilege) ?? [];
     if (g.column !== undefined) cols.push(g.column);

@@ -201,6 +201,7 @@ export function appliedCatalog(desired: DesiredState, base: CatalogState): Catal
   });
   for (const p of desired.personas) {
     grants.push(g('schema', p.schema, p.schema, p.reader, 'USAGE'));
+    grants.push(g('schema', p.schema, p.schema, p.owner, 'CREATE'));
     for (const s of desired.schemas) grants.push(g('schema', s, s, p.owner, 'USAGE'));
     for (const ref of p.referenced) for (const c of ref.columns) grants.push(g('column', ref.table.schema, ref.table.name, p.owner, 'SELECT', c));
     for (const t of p.tables) {

@@ -35,7 +35,7 @@ assignments:
 
 /** What kind of object a step is about, from its `object`. */
 function kind(s: Step): string {
-  const prefixes = ['schema tenantctl (runtime)', 'role', 'membership', 'schema', 'row security', 'usage on schema', 'view', 'privileges on', 'sequence', 'policy', 'search_path', 'principal'];
+  const prefixes = ['schema tenantctl (runtime)', 'role', 'membership', 'schema privileges', 'schema', 'row security', 'view', 'privileges on', 'sequence', 'policy', 'search_path', 'principal'];
   return prefixes.find((p) => s.object.startsWith(`${p} `) || s.object === p) ?? s.object;
 }
 
@@ -73,7 +73,7 @@ describe('plan on an empty catalog', () => {
       'membership',
       'schema',
       'row security',
-      'usage on schema',
+      'schema privileges',
       'view',
       'privileges on',
       'policy',
@@ -95,8 +95,9 @@ describe('plan on an empty catalog', () => {
       'row security on public.customers',
       'row security on public.orders',
       'row security on public.products',
-      `usage on schema tenantctl_${p} by tenantctl_${p}_reader`,
-      `usage on schema public by tenantctl_${p}_owner`,
+      `schema privileges on tenantctl_${p} for tenantctl_${p}_reader`,
+      `schema privileges on tenantctl_${p} for tenantctl_${p}_owner`,
+      `schema privileges on public for tenantctl_${p}_owner`,
       `view tenantctl_${p}.customers`,
       `view tenantctl_${p}.orders`,
       `privileges on public.customers for tenantctl_${p}_owner`,
@@ -135,8 +136,8 @@ describe('plan on an empty catalog', () => {
     expect(find(`privileges on public.orders for tenantctl_${p}_owner`).sql).toEqual([
       `GRANT SELECT ("customer_id", "id", "org", "total") ON TABLE "public"."orders" TO "tenantctl_${p}_owner"`,
     ]);
-    expect(find(`usage on schema public by tenantctl_${p}_owner`).sql).toEqual([`GRANT USAGE ON SCHEMA "public" TO "tenantctl_${p}_owner"`]);
-    expect(find(`usage on schema tenantctl_${p} by tenantctl_${p}_reader`).sql).toEqual([`GRANT USAGE ON SCHEMA "tenantctl_${p}" TO "tenantctl_${p}_reader"`]);
+    expect(find(`schema privileges on public for tenantctl_${p}_owner`).sql).toEqual([`GRANT USAGE ON SCHEMA "public" TO "tenantctl_${p}_owner"`]);
+    expect(find(`schema privileges on tenantctl_${p} for tenantctl_${p}_reader`).sql).toEqual([`GRANT USAGE ON SCHEMA "tenantctl_${p}" TO "tenantctl_${p}_reader"`]);
     expect(result.steps.flatMap((s) => s.sql).filter((q) => q.includes('credit_card'))).toEqual([]);
   });
 
