@@ -27,6 +27,8 @@ export interface Cluster {
   readonly password: string;
   /** The data directory, for clusters this module created on disk. */
   readonly dataDir?: string;
+  /** Where initdb and pg_ctl came from, for clusters this module created on disk. */
+  readonly binDir?: string;
   /** A libpq URL for `database` (default: postgres). */
   url(database?: string): string;
   stop(): Promise<void>;
@@ -39,6 +41,8 @@ export interface StartOptions {
   /** Base directory; default a fresh directory under the OS temp dir. Removed by stop() unless keep. */
   dir?: string;
   keep?: boolean;
+  /** The server outlives this process (the demo): no exit hook stops it. */
+  detach?: boolean;
   user?: string;
   password?: string;
   /** fsync and synchronous_commit off: for tests, where durability does not matter. */
@@ -298,8 +302,6 @@ async function binaryCluster(provider: 'local' | 'embedded', binDir: string, opt
   mkdirSync(base, { recursive: true, mode: 0o700 });
   const dataDir = join(base, 'data');
   const owner = isRoot() ? systemUser('postgres') : undefined;
-  const asServerUser = (file: string, args: string[]): string[] =>
-    owner ? ['runuser', '-u', 'postgres', '--', file, ...args] : [file, ...args];
   const run = (file: string, args: string[]): void => {
     const [cmd, ...rest] = asServerUser(file, args);
     execFileSync(cmd as string, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
@@ -311,6 +313,10 @@ async function binaryCluster(provider: 'local' | 'embedded', binDir: string, opt
   const removeBase = (): void => {
     if (!options.keep) rmSync(base, { recursive: true, force: true });
   };
+  if (owner && spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-w', base]).status !== 0) {
+    removeBase();
+    throw new Error(`the postgres system user cannot write to ${base} (a parent directory is private); choose a directory it can reach, e.g. under ${tmpdir()}`);
+  }
 
   try {
     const pwfile = join(base, 'pwfile');
@@ -355,16 +361,14 @@ async function binaryCluster(provider: 'local' | 'embedded', binDir: string, opt
     }
   }
 
-  const stopSync = (mode: 'fast' | 'immediate'): void => {
-    const [cmd, ...rest] = asServerUser(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', mode, '-w', '-t', '60', 'stop']);
-    spawnSync(cmd as string, rest, { stdio: 'ignore' });
-  };
   const emergencyStop = (): void => {
-    stopSync('immediate');
+    stopServer(binDir, dataDir, 'immediate');
     removeBase();
   };
-  installExitHook();
-  running.add(emergencyStop);
+  if (!options.detach) {
+    installExitHook();
+    running.add(emergencyStop);
+  }
 
   const cluster: Cluster = {
     provider,
@@ -373,14 +377,33 @@ async function binaryCluster(provider: 'local' | 'embedded', binDir: string, opt
     user,
     password,
     dataDir,
+    binDir,
     url: (database) => connectionUrl({ host: '127.0.0.1', port, user, password }, database),
     stop: async () => {
       running.delete(emergencyStop);
-      stopSync('fast');
+      stopServer(binDir, dataDir, 'fast');
       removeBase();
     },
   };
   return cluster;
+}
+
+/** As root, the server's binaries run as the postgres system user (initdb refuses root). */
+function asServerUser(file: string, args: string[]): string[] {
+  return isRoot() ? ['runuser', '-u', 'postgres', '--', file, ...args] : [file, ...args];
+}
+
+/** `pg_ctl stop`; true when a server was stopped (or none ran). */
+export function stopServer(binDir: string, dataDir: string, mode: 'fast' | 'immediate' = 'fast'): boolean {
+  const [cmd, ...rest] = asServerUser(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', mode, '-w', '-t', '60', 'stop']);
+  return spawnSync(cmd as string, rest, { stdio: 'ignore' }).status === 0;
+}
+
+/** `pg_ctl status`: is a server running on this data directory? */
+export function serverRunning(binDir: string, dataDir: string): boolean {
+  if (!existsSync(dataDir)) return false;
+  const [cmd, ...rest] = asServerUser(join(binDir, 'pg_ctl'), ['-D', dataDir, 'status']);
+  return spawnSync(cmd as string, rest, { stdio: 'ignore' }).status === 0;
 }
 
 function withOutput(what: string, e: unknown, extra = ''): Error {

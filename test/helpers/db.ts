@@ -27,6 +27,11 @@ export async function freshDatabase(prefix = 't'): Promise<TestDatabase> {
   } finally {
     await admin.end();
   }
+  return openDatabase(name);
+}
+
+/** A TestDatabase for a database that already exists on the run's server (dropped by drop()). */
+export function openDatabase(name: string): TestDatabase {
   const url = withDatabase(adminUrl(), name);
   const sql = postgres(url, { max: 4, onnotice: () => {} });
   return {

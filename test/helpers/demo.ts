@@ -1,5 +1,5 @@
 // A database holding the demo_ecommerce fixture, the registry migrations and the three tenants.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,12 +7,14 @@ import postgres from 'postgres';
 import { Migrator } from '../../src/migrate/runner.js';
 import { loadMigrations, packagedMigrationsDir } from '../../src/migrate/source.js';
 import { runCli, type CliResult } from './cli.js';
-import { freshDatabase, type TestDatabase } from './db.js';
+import { randomBytes } from 'node:crypto';
+import { setupDemoDatabase, DEMO_OPERATOR } from '../../src/demo/setup.js';
+import { adminUrl, openDatabase, type TestDatabase } from './db.js';
 
 export const FIXTURE = fileURLToPath(new URL('../../fixtures/demo_ecommerce/', import.meta.url));
 export const DEMO_POLICIES = join(FIXTURE, 'policies.yaml');
 export const DEMO_PASSWORD = 'Demo1234!';
-export const ADMIN_PASSWORD = 'changeme';
+export const ADMIN_PASSWORD = DEMO_OPERATOR.password;
 
 export async function migrateRegistry(url: string): Promise<void> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -23,17 +25,20 @@ export async function migrateRegistry(url: string): Promise<void> {
   }
 }
 
-export async function demoDatabase(prefix: string): Promise<TestDatabase> {
-  const db = await freshDatabase(prefix);
-  await db.sql.unsafe(readFileSync(join(FIXTURE, 'schema.sql'), 'utf8'));
-  await db.sql.unsafe(readFileSync(join(FIXTURE, 'seed.sql'), 'utf8'));
-  await migrateRegistry(db.url);
-  await db.sql`INSERT INTO tenant_registry.tenants (slug, name, status) VALUES ('acme', 'Acme Corp', 'active'), ('globex', 'Globex', 'active'), ('stark', 'Stark Industries', 'active')`;
-  return db;
+export interface DemoDatabase extends TestDatabase {
+  /** The operator login (admin/changeme: owns the data, CREATEROLE, not a superuser) on this database. */
+  readonly operatorUrl: string;
 }
 
-export function demoEnv(db: TestDatabase): NodeJS.ProcessEnv {
-  return { DATABASE_URL: db.url, DEMO_PASSWORD, DEMO_ADMIN_PASSWORD: ADMIN_PASSWORD };
+/** What `tenantctl demo up` prepares (src/demo/setup.ts), on the run's shared server; policies not applied. */
+export async function demoDatabase(prefix: string): Promise<DemoDatabase> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const operatorUrl = await setupDemoDatabase({ superuserUrl: adminUrl(), database: name, operator: DEMO_OPERATOR, applyPolicies: false });
+  return { ...openDatabase(name), operatorUrl };
+}
+
+export function demoEnv(db: TestDatabase, url = db.url): NodeJS.ProcessEnv {
+  return { DATABASE_URL: url, DEMO_PASSWORD };
 }
 
 export function applyFile(db: TestDatabase, file: string, ...flags: string[]): Promise<CliResult> {

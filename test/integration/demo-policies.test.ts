@@ -3,9 +3,8 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCatalog } from '../../src/catalog/read.js';
-import { ADMIN_PASSWORD, applyFile, DEMO_POLICIES, demoDatabase, login } from '../helpers/demo.js';
+import { ADMIN_PASSWORD, DEMO_POLICIES, demoDatabase, demoEnv, login, type DemoDatabase } from '../helpers/demo.js';
 import { runCli } from '../helpers/cli.js';
-import type { TestDatabase } from '../helpers/db.js';
 
 const USERS = [
   { user: 'alice', tenant: 'acme', first: ['Alice', 'Brian', 'Carmen'] },
@@ -15,7 +14,9 @@ const USERS = [
 
 const TABLES = ['organizations', 'customers', 'products', 'orders', 'order_items', 'payments', 'support_tickets'] as const;
 
-let db: TestDatabase;
+let db: DemoDatabase;
+/** As the demo does: apply as the operator (owner of the data, CREATEROLE, not a superuser). */
+const applyAsOperator = () => runCli(['apply', DEMO_POLICIES, '--yes'], { env: demoEnv(db, db.operatorUrl) });
 const sessions: postgres.Sql[] = [];
 function as(user: string, password?: string, onnotice?: (n: postgres.Notice) => void): postgres.Sql {
   const s = login(db, user, password, onnotice);
@@ -25,7 +26,7 @@ function as(user: string, password?: string, onnotice?: (n: postgres.Notice) => 
 
 beforeAll(async () => {
   db = await demoDatabase('demo_pol');
-  const r = await applyFile(db, DEMO_POLICIES);
+  const r = await applyAsOperator();
   // Another test file may create the same demo logins at the same moment: apply plans again then.
   expect(r.stderr).not.toMatch(/error/i);
   expect(r.code).toBe(0);
@@ -77,12 +78,19 @@ describe('the seed Quick verification, as each user over a password login', () =
     expect(seen).toEqual(truth);
   });
 
-  it('admin logs in and reads no tenant data', async () => {
+  it('admin, the operator that owns the data and ran apply, logs in and reads no tenant data', async () => {
     const s = as('admin', ADMIN_PASSWORD);
+    expect(await s`SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user`).toEqual([{ rolsuper: false, rolcreaterole: true }]);
     for (const table of TABLES) {
-      const [row] = await s.unsafe(`SELECT count(*)::int AS n FROM ${table}`);
+      const [row] = await s.unsafe(`SELECT count(*)::int AS n FROM public.${table}`);
       expect(row?.['n'], table).toBe(0);
     }
+    // Even through a persona owner it is a member of (to hand over views), nothing: policies key on session_user.
+    const [{ schema }] = (await as('alice')`SELECT current_schema() AS schema`) as unknown as [{ schema: string }];
+    await s.begin(async (tx) => {
+      await tx.unsafe(`SET LOCAL ROLE "${schema}_owner"`);
+      expect(await tx.unsafe(`SELECT count(*)::int AS n FROM public.customers`)).toEqual([{ n: 0 }]);
+    });
   });
 
   it('a wrong password is rejected', async () => {
@@ -189,18 +197,18 @@ describe('alice tries to get out', () => {
 describe('re-applying and planning the same file', () => {
   it('a second apply reports No changes. and writes no audit row; plan --detailed-exitcode exits 0', async () => {
     const before = await db.sql`SELECT count(*)::int AS n FROM tenant_registry.audit_log WHERE action = 'policy.apply'`;
-    const again = await applyFile(db, DEMO_POLICIES);
+    const again = await applyAsOperator();
     expect(again).toMatchObject({ code: 0, stdout: 'No changes.\n' });
     const after = await db.sql`SELECT count(*)::int AS n FROM tenant_registry.audit_log WHERE action = 'policy.apply'`;
     expect(after).toEqual(before);
-    const plan = await runCli(['plan', DEMO_POLICIES, '--detailed-exitcode'], { env: { DATABASE_URL: db.url, DEMO_PASSWORD: 'Demo1234!', DEMO_ADMIN_PASSWORD: ADMIN_PASSWORD } });
+    const plan = await runCli(['plan', DEMO_POLICIES, '--detailed-exitcode'], { env: demoEnv(db, db.operatorUrl) });
     expect(plan).toMatchObject({ code: 0, stdout: 'No changes.\n' });
   });
 
   it('the first apply left one policy.apply audit row with the plan hash and counts, and no password anywhere', async () => {
     const rows = await db.sql`SELECT actor_id, target_type, target_name, metadata FROM tenant_registry.audit_log WHERE action = 'policy.apply'`;
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ actor_id: 'postgres', target_type: 'policy_file', target_name: 'policies.yaml' });
+    expect(rows[0]).toMatchObject({ actor_id: 'admin', target_type: 'policy_file', target_name: 'policies.yaml' });
     const meta = rows[0]?.['metadata'] as Record<string, unknown>;
     expect(meta['plan_hash']).toMatch(/^[0-9a-f]{64}$/);
     expect(meta['remove']).toBe(0);
