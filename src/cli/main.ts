@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliError, formatError } from './errors.js';
 import { err, errColour } from './output.js';
+import { registerDemo } from './commands/demo.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerSchema } from './commands/schema.js';
@@ -23,10 +24,12 @@ export function buildProgram(): Command {
   registerSchema(program);
   registerPolicyCommands(program);
   registerMigrate(program);
+  registerDemo(program);
   program.addHelpText(
     'after',
     `
 Examples:
+  $ tenantctl demo up                                # a local PostgreSQL with the demo policies applied
   $ tenantctl validate policies.yaml                 # offline checks, file:line:column errors
   $ tenantctl schema > policies.schema.json          # JSON Schema for editors
   $ tenantctl migrate up --database-url postgres://admin@localhost/app

@@ -36,6 +36,8 @@ export interface Cluster {
 
 export interface StartOptions {
   provider?: ProviderName;
+  /** The providers to consider, in order (default: all of PROVIDERS). */
+  providers?: readonly ProviderName[];
   /** 0 or undefined: a free port chosen at random. */
   port?: number;
   /** Base directory; default a fresh directory under the OS temp dir. Removed by stop() unless keep. */
@@ -158,7 +160,7 @@ export async function startCluster(options: StartOptions = {}): Promise<Cluster>
   if (forced !== undefined && !PROVIDERS.includes(forced)) {
     throw new Error(`unknown PostgreSQL provider "${forced}"; expected one of ${PROVIDERS.join(', ')}`);
   }
-  const order: ProviderName[] = forced ? [forced] : [...PROVIDERS];
+  const order: ProviderName[] = forced ? [forced] : [...(options.providers ?? PROVIDERS)];
   const skipped: string[] = [];
   for (const provider of order) {
     const reason = unavailableReason(provider, env);
