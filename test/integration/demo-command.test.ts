@@ -68,6 +68,18 @@ describe('tenantctl demo up', () => {
     }
   });
 
+  it('the README first screen: the same query, three tenants, three answers', async () => {
+    const expected = {
+      alice: [['acme', 'Alice', '***-**-1234'], ['acme', 'Brian', '***-**-4405'], ['acme', 'Carmen', '***-**-0907']],
+      bob: [['globex', 'Olivia', '***-**-4637'], ['globex', 'Marcus', '***-**-9752'], ['globex', 'Priya', '***-**-5553']],
+      charlie: [['stark', 'Natalie', '***-**-0023'], ['stark', 'Samuel', '***-**-1835'], ['stark', 'Ava', '***-**-0170']],
+    };
+    for (const [user, rows] of Object.entries(expected)) {
+      const got = await login(user)`SELECT org, first_name, ssn FROM customers LIMIT 3`;
+      expect(got.map((r) => [r['org'], r['first_name'], r['ssn']]), user).toEqual(rows);
+    }
+  });
+
   it('a wrong password is rejected', async () => {
     await expect(login('alice', 'wrong')`SELECT 1`).rejects.toMatchObject({ code: '28P01' });
   });
