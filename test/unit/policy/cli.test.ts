@@ -49,7 +49,7 @@ describe('tenantctl validate', () => {
     const { code, stdout, stderr } = await run('validate', 'fixtures/demo_ecommerce/policies.yaml');
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    expect(stdout).toBe('fixtures/demo_ecommerce/policies.yaml is valid: 4 users, 0 apps, 0 roles, 8 policies, 6 assignments.\n');
+    expect(stdout).toBe('fixtures/demo_ecommerce/policies.yaml is valid: 3 users, 0 apps, 0 roles, 8 policies, 6 assignments.\n');
   });
 
   test('--format json', async () => {

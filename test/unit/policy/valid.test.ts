@@ -29,7 +29,7 @@ describe('valid files', () => {
     expect(result.errors.map(brief)).toEqual([]);
     expect(result.warnings.map(brief)).toEqual([]);
     const m = result.model!;
-    expect([m.users.length, m.apps.length, m.roles.length, m.policies.length, m.assignments.length]).toEqual([4, 0, 0, 8, 6]);
+    expect([m.users.length, m.apps.length, m.roles.length, m.policies.length, m.assignments.length]).toEqual([3, 0, 0, 8, 6]);
   });
 
   test('loadPolicyModel throws PolicyFileError with every error', async () => {
