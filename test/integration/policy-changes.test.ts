@@ -33,13 +33,15 @@ async function snapshot(): Promise<unknown> {
     await tx`SET LOCAL search_path = public`;
     const c = await readCatalog(tx, { schemas: ['public'], registrySchema: 'tenant_registry' });
     // Roles are cluster-wide and other test files change theirs at the same time (the operator admin, the
-    // demo users' memberships in other databases' personas): keep this database's persona roles, and of the
-    // logins only their memberships in those.
+    // demo users' memberships in other databases' personas, their password salts): keep this database's
+    // persona roles, and of the logins only their memberships in those.
     const local = new Set(c.schemas.filter((s) => s.name.startsWith('tenantctl_')).map((s) => s.name));
     const isLocal = (role: string): boolean => local.has(role.replace(/_(owner|reader)$/, ''));
     const roles = c.roles
       .filter((r) => isLocal(r.name) || /^(alice|bob|charlie|dora)$/.test(r.name))
-      .map((r) => ({ ...r, memberOf: r.memberOf.filter(isLocal) }));
+      // An apply in another database may set the same password again (new salt) when it cannot read
+      // pg_authid: compare the rest.
+      .map(({ passwordVerifier: _verifier, ...r }) => ({ ...r, memberOf: r.memberOf.filter(isLocal) }));
     return { ...c, roles };
   });
 }
