@@ -7,6 +7,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerSchema } from './commands/schema.js';
 import { registerValidate } from './commands/validate.js';
+import { registerDiff } from './commands/diff.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerSchema(program);
   registerPolicyCommands(program);
+  registerDiff(program);
   registerMigrate(program);
   registerDemo(program);
   program.addHelpText(
