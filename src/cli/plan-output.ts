@@ -6,6 +6,16 @@ export type PlanFormat = 'text' | 'json' | 'sql' | 'markdown';
 
 const SIGN: Record<Step['action'], string> = { create: '+', update: '~', replace: '-/+', drop: '-' };
 
+/** Does the plan give anyone access (for `--fail-on widening`)? `review` counts unless allowed. */
+export function planWidens(plan: Plan, allowReview: boolean): boolean {
+  return plan.steps.some((s) => s.effect === 'widens' || (s.effect === 'review' && !allowReview));
+}
+
+function effectCounts(plan: Plan): Record<Step['effect'] | 'drift', number> {
+  const n = (e: Step['effect']): number => plan.steps.filter((s) => s.effect === e).length;
+  return { widens: n('widens'), narrows: n('narrows'), review: n('review'), neutral: n('neutral'), drift: plan.steps.filter((s) => s.reason?.startsWith('drift:')).length };
+}
+
 export function summaryLine(plan: Plan): string {
   const s = summarize(plan);
   return `Plan: ${s.add} to add, ${s.change} to change, ${s.remove} to remove.`;
@@ -17,8 +27,8 @@ export function renderPlan(plan: Plan, format: PlanFormat): string {
       return JSON.stringify(
         {
           format_version: 1,
-          summary: summarize(plan),
-          changes: plan.steps.map((s) => ({ object: s.object, action: s.action, effect: s.effect, ...(s.reason ? { reason: s.reason } : {}), sql: s.display })),
+          summary: { ...summarize(plan), ...effectCounts(plan) },
+          changes: plan.steps.map((s) => ({ object: s.object, action: s.action, effect: s.effect, drift: s.reason?.startsWith('drift:') ?? false, ...(s.reason ? { reason: s.reason } : {}), sql: s.display })),
           notes: plan.notes,
         },
         null,

@@ -255,11 +255,30 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   for (const [object, sql] of groupGrants(toGrant, 'GRANT')) step(object.startsWith('schema privileges') ? PHASE.baseGrants : PHASE.grants, object, 'create', 'widens', sql);
   for (const [object, sql] of groupGrants(toRevoke, 'REVOKE')) step(PHASE.revokes, object, 'drop', 'narrows', sql);
 
-  // Managed policies that no persona wants any more (a persona changed or went away).
+  // Direct grants on governed tables (and their columns) and on persona views to PUBLIC, to a login tenantctl
+  // manages or to one of its group roles: data-plane users get access only through their persona, so any such
+  // grant was made by hand. Roles tenantctl does not manage are left alone.
+  const governedKeys = new Set(desired.governedTables.map((t) => `${t.schema}.${t.name}`));
+  const managedGrantees = new Set([...desired.roles.filter((r) => r.kind === 'user' || r.kind === 'app' || r.kind === 'group').map((r) => r.name), ...localLogins]);
+  const stray = catalog.grants.filter(
+    (g) =>
+      (g.objectKind === 'table' || g.objectKind === 'column') &&
+      (governedKeys.has(`${g.schema}.${g.name}`) || localPersonas.has(g.schema)) &&
+      (g.grantee === 'public' || managedGrantees.has(g.grantee)) &&
+      ownerOf.get(`${g.schema}.${g.name}`) !== g.grantee,
+  );
+  for (const [object, sql] of groupGrants(stray, 'REVOKE')) {
+    const grantee = object.slice(object.lastIndexOf(' for ') + 5);
+    step(PHASE.revokes, object, 'drop', 'narrows', sql, `drift: granted outside tenantctl to ${grantee === 'public' ? 'PUBLIC' : grantee}, who may read only through a persona`);
+  }
+
+  // Managed policies that no persona wants any more (a persona changed or went away). A policy on a governed
+  // table that tenantctl did not write is drift: permissive, it widens what its roles see (dropping it
+  // narrows); restrictive, it narrows (dropping it widens).
   for (const p of catalog.policies) {
     if (!p.name.startsWith(PERSONA_PREFIX)) {
-      if (desired.governedTables.some((t) => t.schema === p.schema && t.name === p.table)) {
-        notes.push(`policy "${p.name}" on ${p.schema}.${p.table} is not managed by tenantctl; it applies to ${p.roles.join(', ')}${p.permissive ? ' and, being permissive, widens what they see' : ''}`);
+      if (governedKeys.has(`${p.schema}.${p.table}`)) {
+        step(PHASE.dropPolicies, policyKey(p.schema, p.table, p.name), 'drop', p.permissive ? 'narrows' : 'widens', [dropPolicy({ schema: p.schema, name: p.table }, p.name)], `drift: policy not managed by tenantctl (${p.permissive ? 'permissive' : 'restrictive'}, for ${p.roles.join(', ')})`);
       }
       continue;
     }
@@ -352,7 +371,9 @@ function groupGrants(list: readonly CatalogGrant[], verb: 'GRANT' | 'REVOKE'): [
   for (const [object, { g, privileges }] of groups) {
     const target = g.objectKind === 'schema' ? `SCHEMA ${ident(g.schema)}` : g.objectKind === 'sequence' ? `SEQUENCE ${qualified(g.schema, g.name)}` : `TABLE ${qualified(g.schema, g.name)}`;
     const dir = verb === 'GRANT' ? 'TO' : 'FROM';
-    const sql = [...privileges].map(([p, cols]) => `${verb} ${p}${cols.length > 0 ? ` (${cols.sort().map(ident).join(', ')})` : ''} ON ${target} ${dir} ${ident(g.grantee)}`);
+    // PUBLIC is a keyword, not a role: quoted it would name a role called "public" (which cannot exist).
+    const who = g.grantee === 'public' ? 'PUBLIC' : ident(g.grantee);
+    const sql = [...privileges].map(([p, cols]) => `${verb} ${p}${cols.length > 0 ? ` (${cols.sort().map(ident).join(', ')})` : ''} ON ${target} ${dir} ${who}`);
     out.push([object, sql]);
   }
   return out;

@@ -14,7 +14,7 @@ import { CliError } from '../errors.js';
 import { plural, printDiagnostics } from '../diagnostics.js';
 import { colour, err, out } from '../output.js';
 import { durationMs, lockTimeoutOption, withConnection, type ConnectionFlags } from '../options.js';
-import { renderPlan, summaryLine, type PlanFormat } from '../plan-output.js';
+import { planWidens, renderPlan, summaryLine, type PlanFormat } from '../plan-output.js';
 
 /** Offline validation first: a file with any error never reaches a connection. */
 async function validModel(file: string): Promise<PolicyModel> {
@@ -48,6 +48,15 @@ interface PlanFlags extends ConnectionFlags {
   format: PlanFormat;
   detailedExitcode?: boolean;
   prune?: boolean;
+  failOn?: 'widening';
+  allowReview?: boolean;
+}
+
+const failOnOption = (what: string): Option =>
+  new Option('--fail-on <what>', `${what} when any step widens access (a \`review\` step counts unless --allow-review)`).choices(['widening']);
+
+function checkReviewFlags(flags: PlanFlags): void {
+  if (flags.allowReview && !flags.failOn) throw new CliError('--allow-review only makes sense with --fail-on widening');
 }
 
 export function registerPolicyCommands(program: Command): void {
@@ -57,8 +66,16 @@ export function registerPolicyCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sql', 'markdown']).default('text'))
     .option('--detailed-exitcode', 'exit 0 when there is nothing to change, 2 when there are changes, 1 on error')
     .option('--prune', 'plan to drop login roles that tenantctl created and the file no longer lists')
-    .addHelpText('after', '\nExamples:\n  $ tenantctl plan policies.yaml\n  $ tenantctl plan policies.yaml --format sql > change.sql\n  $ tenantctl plan policies.yaml --detailed-exitcode   # in CI: 2 means drift or pending changes')
+    .addOption(failOnOption('exit 2'))
+    .option('--allow-review', 'with --fail-on widening: do not count review steps (changed expressions) as widening')
+    .addHelpText(
+      'after',
+      '\nEach step is labelled widens, narrows, neutral or review; drift (a change made by hand) says "drift: ..." and how it is fixed.\n' +
+        'Exit codes: 0 nothing to change (or, with --fail-on widening, nothing widens), 1 error, 2 changes or drift with --detailed-exitcode, or a widening with --fail-on.\n' +
+        '\nExamples:\n  $ tenantctl plan policies.yaml\n  $ tenantctl plan policies.yaml --format sql > change.sql\n  $ tenantctl plan policies.yaml --detailed-exitcode   # in CI: 2 means drift or pending changes\n  $ tenantctl plan policies.yaml --fail-on widening --format markdown   # 2 when the plan would widen access',
+    )
     .action(async (file: string, flags: PlanFlags) => {
+      checkReviewFlags(flags);
       const model = await validModel(file);
       const sql = connect({ databaseUrl: flags.databaseUrl, max: 1, applicationName: 'tenantctl plan' });
       try {
@@ -75,6 +92,7 @@ export function registerPolicyCommands(program: Command): void {
         for (const note of result.plan.notes) err(`note: ${note}`);
         if (result.plan.errors.length > 0) refuse(result);
         if (flags.detailedExitcode && result.plan.steps.length > 0) process.exitCode = 2;
+        if (flags.failOn === 'widening' && planWidens(result.plan, Boolean(flags.allowReview))) process.exitCode = 2;
       } finally {
         await sql.end({ timeout: 5 });
       }
@@ -89,8 +107,11 @@ export function registerPolicyCommands(program: Command): void {
     .addOption(lockTimeoutOption('5s'))
     .option('--attempts <n>', 'tries when a table lock is not granted within --lock-timeout', '3')
     .addOption(new Option('--format <format>', 'how to show the plan').choices(['text', 'json', 'sql', 'markdown']).default('text'))
-    .addHelpText('after', '\nExamples:\n  $ tenantctl apply policies.yaml               # shows the plan and asks\n  $ tenantctl apply policies.yaml --yes         # in a deploy job\n  $ tenantctl apply policies.yaml --dry-run     # prove the plan applies, change nothing')
+    .addOption(failOnOption('refuse to apply (exit 1, nothing changed)'))
+    .option('--allow-review', 'with --fail-on widening: do not count review steps (changed expressions) as widening')
+    .addHelpText('after', '\nExamples:\n  $ tenantctl apply policies.yaml --yes --fail-on widening   # a deploy that may only narrow access\n  $ tenantctl apply policies.yaml               # shows the plan and asks\n  $ tenantctl apply policies.yaml --yes         # in a deploy job\n  $ tenantctl apply policies.yaml --dry-run     # prove the plan applies, change nothing')
     .action(async (file: string, flags: PlanFlags & { yes?: boolean; dryRun?: boolean; lockTimeout: string; attempts: string }) => {
+      checkReviewFlags(flags);
       const model = await validModel(file);
       const attempts = Number(flags.attempts);
       if (!Number.isInteger(attempts) || attempts < 1) throw new CliError(`--attempts must be a positive whole number, got "${flags.attempts}"`);
@@ -111,6 +132,10 @@ export function registerPolicyCommands(program: Command): void {
             printDiagnostics(result.warnings);
             out(renderPlan(result.plan, flags.format));
             for (const note of result.plan.notes) err(`note: ${note}`);
+            if (flags.failOn === 'widening' && planWidens(result.plan, Boolean(flags.allowReview))) {
+              const n = result.plan.steps.filter((s) => s.effect === 'widens' || (s.effect === 'review' && !flags.allowReview)).length;
+              throw new CliError(`refusing to apply with --fail-on widening: ${plural(n, 'step')} would widen access${flags.allowReview ? '' : ' or need review'}; nothing was applied`);
+            }
             if (flags.yes || flags.dryRun) return true;
             if (!process.stdin.isTTY) throw new CliError('refusing to apply without confirmation: standard input is not a terminal; pass --yes');
             const rl = createInterface({ input: process.stdin, output: process.stderr });

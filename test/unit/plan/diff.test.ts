@@ -131,6 +131,48 @@ describe('a catalog that already matches', () => {
     ]);
   });
 
+  test('direct grants to PUBLIC, to a managed login or group on governed tables, columns and persona views are revoked', () => {
+    const p = personaOf(desired, 'alice');
+    const g = (schema: string, name: string, grantee: string, privilege: string, column?: string): CatalogState['grants'][number] => ({
+      objectKind: column === undefined ? 'table' : 'column',
+      schema,
+      name,
+      grantee,
+      grantor: 'app_owner',
+      privilege,
+      grantable: false,
+      ...(column === undefined ? {} : { column }),
+    });
+    const changed: CatalogState = {
+      ...applied,
+      grants: [
+        ...applied.grants,
+        g('public', 'customers', 'public', 'SELECT'),
+        g('public', 'customers', 'alice', 'SELECT', 'credit_card'),
+        g('public', 'customers', 'alice', 'SELECT', 'ssn'),
+        g(p.schema, 'orders', 'bob', 'SELECT'),
+        g('public', 'orders', 'bob', 'UPDATE'),
+        // A role tenantctl does not manage, and the owner's own ACL entry: left alone.
+        g('public', 'orders', 'reporting', 'SELECT'),
+        g('public', 'orders', 'app_owner', 'SELECT'),
+      ],
+    };
+    const result = planOf(desired, changed);
+    expect(result.steps.map((s) => [s.object, s.action, s.effect, s.reason, s.sql])).toEqual([
+      ['privileges on public.customers for public', 'drop', 'narrows', 'drift: granted outside tenantctl to PUBLIC, who may read only through a persona', ['REVOKE SELECT ON TABLE "public"."customers" FROM PUBLIC']],
+      ['privileges on public.customers for alice', 'drop', 'narrows', 'drift: granted outside tenantctl to alice, who may read only through a persona', ['REVOKE SELECT ("credit_card", "ssn") ON TABLE "public"."customers" FROM "alice"']],
+      [`privileges on ${p.schema}.orders for bob`, 'drop', 'narrows', 'drift: granted outside tenantctl to bob, who may read only through a persona', [`REVOKE SELECT ON TABLE "${p.schema}"."orders" FROM "bob"`]],
+      ['privileges on public.orders for bob', 'drop', 'narrows', 'drift: granted outside tenantctl to bob, who may read only through a persona', ['REVOKE UPDATE ON TABLE "public"."orders" FROM "bob"']],
+    ]);
+  });
+
+  test('a managed role made SUPERUSER (or given CREATEROLE) is narrowed again', () => {
+    const changed: CatalogState = { ...applied, roles: applied.roles.map((r) => (r.name === 'bob' ? { ...r, superuser: true, createRole: true } : r)) };
+    expect(planOf(desired, changed).steps.map((s) => [s.object, s.action, s.effect, s.reason, s.sql])).toEqual([
+      ['role bob', 'update', 'narrows', 'drift: the role gained privileges outside tenantctl', ['ALTER ROLE "bob" NOSUPERUSER NOCREATEROLE']],
+    ]);
+  });
+
   test('a role that gained privileges outside tenantctl is narrowed again', () => {
     const changed: CatalogState = { ...applied, roles: applied.roles.map((r) => (r.name === 'alice' ? { ...r, bypassRls: true } : r)) };
     expect(planOf(desired, changed).steps.map((s) => [s.object, s.action, s.effect, s.reason, s.sql])).toEqual([
@@ -337,13 +379,22 @@ ${policies}assignments:
     expect(result.steps.filter((s) => s.action === 'drop' && s.object.includes(old.id) && !s.object.startsWith('membership alice '))).toEqual([]);
   });
 
-  test('a policy on a governed table that tenantctl did not write is reported', () => {
+  test('a policy on a governed table that tenantctl did not write is drift: dropped, permissive narrows, restrictive widens', () => {
     const cat: CatalogState = {
       ...applied,
-      policies: [...applied.policies, { schema: 'public', table: 'orders', name: 'legacy', command: 'r', permissive: true, roles: ['public'], using: 'true' }],
+      policies: [
+        ...applied.policies,
+        { schema: 'public', table: 'orders', name: 'legacy', command: 'r', permissive: true, roles: ['public'], using: 'true' },
+        { schema: 'public', table: 'customers', name: 'strict', command: '*', permissive: false, roles: ['alice', 'bob'], using: 'false' },
+        // Not on a governed table: not ours to judge.
+        { schema: 'audit', table: 'log', name: 'other', command: 'r', permissive: true, roles: ['public'], using: 'true' },
+      ],
     };
     const result = planOf(desired, cat);
-    expect(result.steps).toEqual([]);
-    expect(result.notes).toEqual(['policy "legacy" on public.orders is not managed by tenantctl; it applies to public and, being permissive, widens what they see']);
+    expect(result.steps.map((s) => [s.object, s.action, s.effect, s.reason, s.sql])).toEqual([
+      ['policy public.orders legacy', 'drop', 'narrows', 'drift: policy not managed by tenantctl (permissive, for public)', ['DROP POLICY "legacy" ON "public"."orders"']],
+      ['policy public.customers strict', 'drop', 'widens', 'drift: policy not managed by tenantctl (restrictive, for alice, bob)', ['DROP POLICY "strict" ON "public"."customers"']],
+    ]);
+    expect(result.notes).toEqual([]);
   });
 });
