@@ -8,6 +8,9 @@ import { registerPolicyCommands } from './commands/policy.js';
 import { registerSchema } from './commands/schema.js';
 import { registerValidate } from './commands/validate.js';
 import { registerDiff } from './commands/diff.js';
+import { registerTenant } from './commands/tenant.js';
+import { registerApikey } from './commands/apikey.js';
+import { registerAudit } from './commands/audit.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -27,6 +30,9 @@ export function buildProgram(): Command {
   registerDiff(program);
   registerMigrate(program);
   registerDemo(program);
+  registerTenant(program);
+  registerApikey(program);
+  registerAudit(program);
   program.addHelpText(
     'after',
     `

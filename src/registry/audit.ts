@@ -6,7 +6,8 @@ import { registry, run, type Executor } from './db.js';
 export type AuditAction =
   | 'migrate.up' | 'migrate.down' | 'migrate.force' | 'policy.apply'
   | 'tenant.create' | 'tenant.freeze' | 'tenant.unfreeze' | 'tenant.archive' | 'tenant.quota'
-  | 'tenant.export' | 'tenant.import' | 'tenant.purge' | 'apikey.create' | 'apikey.revoke';
+  | 'tenant.export' | 'tenant.import' | 'tenant.purge' | 'apikey.create' | 'apikey.revoke'
+  | 'tenant.project.create' | 'tenant.project.archive' | 'tenant.product.enable' | 'tenant.product.disable';
 
 export interface AuditEntry {
   action: AuditAction;
@@ -14,6 +15,9 @@ export interface AuditEntry {
   targetId?: string;
   targetName?: string;
   tenantId?: string | null;
+  projectId?: string | null;
+  /** user | service | system (default system). */
+  actorType?: string;
   /** Counts and hashes, never secrets. */
   metadata?: Record<string, unknown>;
 }
@@ -35,14 +39,17 @@ export async function recordAudit(db: Executor, schema: string, entry: AuditEntr
       .insertInto('audit_log')
       .values({
         tenant_id: entry.tenantId ?? null,
+        project_id: entry.projectId ?? null,
         actor_id: raw<string>`current_user`,
         actor_name: actorName(),
-        actor_type: 'system',
+        actor_type: entry.actorType ?? 'system',
         action: entry.action,
         target_type: entry.targetType,
         target_id: entry.targetId ?? null,
         target_name: entry.targetName ?? null,
         metadata: raw<string>`${JSON.stringify({ tool: 'tenantctl', ...entry.metadata })}::text::jsonb`,
+        // The client address as the server sees this connection (NULL over a Unix socket).
+        source_ip: raw<string>`inet_client_addr()`,
         user_agent: 'tenantctl',
       }),
   );
