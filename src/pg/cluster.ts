@@ -36,6 +36,8 @@ export interface Cluster {
 
 export interface StartOptions {
   provider?: ProviderName;
+  /** For the local provider: run initdb/pg_ctl from this directory (else TENANTCTL_PG_BINDIR, else PATH/Debian). */
+  binDir?: string;
   /** The providers to consider, in order (default: all of PROVIDERS). */
   providers?: readonly ProviderName[];
   /** 0 or undefined: a free port chosen at random. */
@@ -177,7 +179,7 @@ export async function startCluster(options: StartOptions = {}): Promise<Cluster>
 }
 
 function describe(c: Cluster): string {
-  return `${c.provider} at ${c.host}:${c.port}${c.dataDir ? ` (data in ${c.dataDir})` : ''}`;
+  return `${c.provider} at ${c.host}:${c.port}${c.binDir ? ` (${c.binDir})` : ''}${c.dataDir ? ` (data in ${c.dataDir})` : ''}`;
 }
 
 function unavailableReason(provider: ProviderName, env: NodeJS.ProcessEnv): string | undefined {
@@ -187,7 +189,7 @@ function unavailableReason(provider: ProviderName, env: NodeJS.ProcessEnv): stri
     case 'testcontainers':
       return containerRuntimeSocket(env) ? undefined : 'no container runtime socket';
     case 'local': {
-      if (!findServerBinaries(env)) return 'initdb not found on PATH or in /usr/lib/postgresql';
+      if (!env['TENANTCTL_PG_BINDIR'] && !findServerBinaries(env)) return 'initdb not found on PATH or in /usr/lib/postgresql';
       if (isRoot() && !systemUser('postgres')) return 'running as root and there is no postgres system user to run the server as';
       return undefined;
     }
@@ -202,8 +204,10 @@ async function startWith(provider: ProviderName, options: StartOptions, env: Nod
       return externalCluster(env['TENANTCTL_TEST_DATABASE_URL'] as string);
     case 'testcontainers':
       return containerCluster(options);
-    case 'local':
-      return binaryCluster('local', findServerBinaries(env) as string, options);
+    case 'local': {
+      const binDir = options.binDir ?? env['TENANTCTL_PG_BINDIR'] ?? (findServerBinaries(env) as string);
+      return binaryCluster('local', serverReadableBinDir(binDir), options);
+    }
     case 'embedded':
       return embeddedCluster(options);
   }

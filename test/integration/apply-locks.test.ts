@@ -18,46 +18,58 @@ async function policiesOnCustomers(): Promise<number> {
 describe('apply and locks', () => {
   it('a long query holding a lock on a governed table: bounded retries, then a failure that changed nothing', async () => {
     const reader = postgres(db.url, { max: 1, onnotice: () => {} });
+    let release = (): void => {};
+    const released = new Promise<void>((r) => (release = r));
+    let locked = (): void => {};
+    const holding = new Promise<void>((r) => (locked = r));
     try {
-      const started = reader.begin(async (tx) => {
+      const held = reader.begin(async (tx) => {
         await tx`SELECT count(*) FROM public.customers`; // holds ACCESS SHARE until the transaction ends
-        await tx`SELECT pg_sleep(3)`;
+        locked();
+        await released;
       });
-      await new Promise((r) => setTimeout(r, 300));
+      await holding;
       const r = await applyFile(db, DEMO_POLICIES, '--lock-timeout', '200ms', '--attempts', '2');
+      release();
+      await held;
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('a table lock was not granted within the lock timeout (attempt 1 of 2); retrying');
       expect(r.stderr).toMatch(/error: canceling statement due to lock timeout after 2 attempts \(--lock-timeout 200ms\): a long-running query holds a lock on a governed table\. Nothing was changed/);
       expect(await policiesOnCustomers()).toBe(0);
       const [rls] = await db.sql`SELECT relrowsecurity FROM pg_class WHERE oid = 'public.customers'::regclass`;
       expect(rls?.['relrowsecurity']).toBe(false);
-      await started;
     } finally {
+      release();
       await reader.end();
     }
-  }, 30_000);
+  }, 60_000);
 
   it('a second apply waits for the advisory lock and gives up naming the holder', async () => {
     const holder = postgres(db.url, { max: 1, onnotice: () => {} });
+    let release = (): void => {};
+    const released = new Promise<void>((r) => (release = r));
+    let locked = (pid: number): void => void pid;
+    const holding = new Promise<number>((r) => (locked = r));
     try {
-      let pid = 0;
       const held = holder.begin(async (tx) => {
         const [row] = await tx`SELECT pg_advisory_xact_lock(${applyLockKey(db.name).toString()}::bigint), pg_backend_pid() AS pid`;
-        pid = row?.['pid'] as number;
-        await tx`SELECT pg_sleep(2)`;
+        locked(row?.['pid'] as number);
+        await released;
       });
-      await new Promise((r) => setTimeout(r, 300));
+      const pid = await holding;
       const r = await applyFile(db, DEMO_POLICIES, '--lock-timeout', '300ms');
+      release();
+      await held;
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`error: tenantctl apply on this database is locked by backend pid ${pid}`);
       expect(await policiesOnCustomers()).toBe(0);
-      await held;
       // Once the holder is gone, the same apply goes through.
       const ok = await applyFile(db, DEMO_POLICIES);
       expect(ok.code).toBe(0);
       expect(await policiesOnCustomers()).toBe(1);
     } finally {
+      release();
       await holder.end();
     }
-  }, 30_000);
+  }, 60_000);
 });
