@@ -82,6 +82,7 @@ export function compile(model: PolicyModel, catalog: CatalogState, options: Comp
   const personaOf = new Map<string, string>();
   for (const principal of allPrincipals(model)) {
     const shaped = shapeFor(model, catalog, principal, governed, resolution.targets, schemas, push);
+    sameNamedTables(model, principal, shaped.tables, push);
     const signature = JSON.stringify({ database: catalog.database, access: principal.access, tables: shaped.tables, referenced: shaped.referenced });
     const id = sha256(signature).slice(0, 10);
     personaOf.set(principal.name, id);
@@ -201,6 +202,29 @@ function nameAfterExisting(catalog: CatalogState, fresh: Persona[]): { personas:
     return { ...p, id, schema: `${PERSONA_PREFIX}${id}`, owner: `${PERSONA_PREFIX}${id}_owner`, reader: `${PERSONA_PREFIX}${id}_reader` };
   });
   return { personas: personas.sort((a, b) => a.id.localeCompare(b.id)), renamed };
+}
+
+/**
+ * A persona has one schema of views named after their tables, so two governed tables of one name in different
+ * schemas (billing.events, catalog.events) cannot both be visible to one principal: the second CREATE VIEW would
+ * fail at apply. Said here, with a position, before anything runs.
+ */
+function sameNamedTables(model: PolicyModel, principal: Principal, tables: readonly PersonaTable[], push: (d: Diagnostic) => void): void {
+  const first = new Map<string, TableName>();
+  for (const { table } of tables) {
+    const other = first.get(table.name);
+    if (!other) {
+      first.set(table.name, table);
+      continue;
+    }
+    const pos = model.schemas.find((s) => s.name === table.schema)?.pos ?? principal.pos;
+    push(
+      error(
+        pos,
+        `tables \`${other.schema}.${other.name}\` and \`${table.schema}.${table.name}\` are both visible to ${principal.name}, whose views are named by table name; deny one of them to ${principal.name} (table_deny) or rename one`,
+      ),
+    );
+  }
 }
 
 /** Compiled SQL of a filter or mask: templates become once-per-statement lookups. */

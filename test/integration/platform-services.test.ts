@@ -138,4 +138,28 @@ describe('one policy file, four service schemas', () => {
     const r = await runCli(['apply', file, '--yes'], { env });
     expect(r).toEqual({ code: 0, stdout: 'No changes.\n', stderr: '' });
   });
+
+  it('a table named like one in another governed schema is refused before anything runs, naming both', async () => {
+    const snapshot = (): Promise<postgres.Row[]> =>
+      db.sql`SELECT (SELECT count(*)::int FROM pg_policies) AS policies, (SELECT count(*)::int FROM pg_views WHERE schemaname LIKE 'tenantctl\_%') AS views,
+        (SELECT count(*)::int FROM tenantctl.applied) AS applied, (SELECT count(*)::int FROM tenant_registry.audit_log) AS audit`;
+    const before = await snapshot();
+    await db.sql`CREATE TABLE catalog.orders (id text PRIMARY KEY, tenant_id text NOT NULL)`;
+    try {
+      const r = await runCli(['apply', file, '--yes'], { env });
+      const at = `${file}:16:21: error: tables \`billing.orders\` and \`catalog.orders\` are both visible to`;
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.split('\n').filter((l) => l.includes('error: tables'))).toEqual(
+        [`ops_viewer_${sfx}`, `svc_console_${sfx}`, `svc_provisioner_${sfx}`].map(
+          (p) => `${at} ${p}, whose views are named by table name; deny one of them to ${p} (table_deny) or rename one`,
+        ),
+      );
+      expect(await snapshot()).toEqual(before);
+      expect(await db.sql`SELECT relrowsecurity FROM pg_class WHERE oid = 'catalog.orders'::regclass`).toEqual([{ relrowsecurity: false }]);
+    } finally {
+      await db.sql`DROP TABLE catalog.orders`;
+    }
+    expect((await runCli(['plan', file, '--detailed-exitcode'], { env })).code).toBe(0);
+  });
 });
