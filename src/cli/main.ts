@@ -11,6 +11,7 @@ import { registerDiff } from './commands/diff.js';
 import { registerTenant } from './commands/tenant.js';
 import { registerApikey } from './commands/apikey.js';
 import { registerAudit } from './commands/audit.js';
+import { registerTest } from './commands/test.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerTenant(program);
   registerApikey(program);
   registerAudit(program);
+  registerTest(program);
   program.addHelpText(
     'after',
     `
