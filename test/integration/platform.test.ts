@@ -1,9 +1,12 @@
 // The seed 002 platform (fixtures/ecommerce_platform) applied in a fresh database: the support console's pool
 // sees PII masked, the cross-tenant analyst reads the analytics tables only, every partition is protected, and a
 // partition created after apply is reported by plan and protected by the next apply.
-import type postgres from 'postgres';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORM_TENANTS, platformDatabase, type PlatformDatabase } from '../helpers/platform.js';
+import { freshDatabase } from '../helpers/db.js';
+import { PLATFORM, PLATFORM_TENANTS, platformDatabase, type PlatformDatabase } from '../helpers/platform.js';
 
 let db: PlatformDatabase;
 let reporting: string;
@@ -32,6 +35,34 @@ afterAll(async () => {
   const admin = pg(db.url.replace(/\/[^/]+$/, '/postgres'), { max: 1, onnotice: () => {} });
   await admin.unsafe(`DROP ROLE IF EXISTS ${reporting}`);
   await admin.end();
+});
+
+const COUNTS = `SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM tenant_users)::int AS tenant_users,
+  (SELECT count(*) FROM products)::int AS products, (SELECT count(*) FROM order_items)::int AS order_items,
+  (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM page_views)::int AS page_views`;
+
+describe('the data generator', () => {
+  it('scale 1: about 2,500 rows; the platform.scale setting (here a startup option, as PGOPTIONS) multiplies them, deterministically', async () => {
+    const one = (await db.sql.unsafe(COUNTS))[0]!;
+    expect(one).toMatchObject({ users: 100, tenant_users: 114, products: 50, order_items: 300, events: 300, page_views: 300 });
+    const other = await freshDatabase('platform_scale');
+    try {
+      await other.sql.unsafe(readFileSync(join(PLATFORM, 'schema.sql'), 'utf8'));
+      const scaled = postgres(other.url, { max: 1, onnotice: () => {}, connection: { 'platform.scale': '2' } });
+      try {
+        await scaled.unsafe(readFileSync(join(PLATFORM, 'seed.sql'), 'utf8'));
+      } finally {
+        await scaled.end();
+      }
+      const two = (await other.sql.unsafe(COUNTS))[0]!;
+      expect(two).toMatchObject({ users: 200, tenant_users: 228, products: 100, order_items: 600, events: 600, page_views: 600 });
+      // The first 30 orders of each tenant have the same ids, numbers and totals at any scale.
+      const firstThirty = `SELECT md5(string_agg(id::text || order_number || total_amount, ',' ORDER BY id)) AS h FROM orders WHERE right(order_number, 6)::int <= 30`;
+      expect(await other.sql.unsafe(firstThirty)).toEqual(await db.sql.unsafe(firstThirty));
+    } finally {
+      await other.drop();
+    }
+  });
 });
 
 describe('apply', () => {
