@@ -5,8 +5,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { freshDatabase } from '../helpers/db.js';
-import { PLATFORM, PLATFORM_TENANTS, platformDatabase, type PlatformDatabase } from '../helpers/platform.js';
+import { policyFile } from '../helpers/demo.js';
+import { PLATFORM, PLATFORM_TENANTS, platformDatabase, platformPolicies, type PlatformDatabase } from '../helpers/platform.js';
 
 let db: PlatformDatabase;
 let reporting: string;
@@ -84,6 +86,14 @@ describe('apply', () => {
     );
     expect(await db.sql`SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT (c.relrowsecurity AND c.relforcerowsecurity)`).toEqual([{ n: 0 }]);
+  });
+
+  it('tenantctl test passes the fixture\'s assertions (tests.yaml), app probes included', async () => {
+    const tests = policyFile(platformPolicies(db.name.slice(-6), readFileSync(join(PLATFORM, 'tests.yaml'), 'utf8')), 'tests.yaml');
+    const r = await runCli(['test', tests], { env: { DATABASE_URL: db.url } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/\n14 assertions: 14 passed, 0 failed\.\n$/);
+    expect(r.code).toBe(0);
   });
 
   it('a second apply of the same file is a no-op', async () => {
