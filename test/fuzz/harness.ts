@@ -1,0 +1,176 @@
+// One differential case end to end: a fresh database with the generated schema, data and tenants, the
+// generated policy file applied by the built CLI, then every user logs in over TCP with its password and reads
+// every table; what it reads is compared with the reference evaluator. Any difference throws an Error that
+// prints the whole case (policy file, schema, data, tenants) and expected against actual.
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import postgres from 'postgres';
+import { ident } from '../../src/pg/quote.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { adminUrl, freshDatabase } from '../helpers/db.js';
+import { migrateRegistry, policyFile } from '../helpers/demo.js';
+import { dataSql, materialise, PASSWORD, PASSWORD_ENV, policyYaml, rawCase, schemaSql, tenantsSql, type Case, type RawCase, type Value } from './generate.js';
+import { expectation, type TableView } from './reference.js';
+
+export interface CaseResult {
+  /** applied and compared, or refused as the reference expected. */
+  readonly outcome: 'compared' | 'refused';
+  readonly reads: number;
+}
+
+type Actual = { exists: false } | { exists: true; columns: string[]; rows: Value[][] } | { error: string };
+
+const norm = (v: unknown): Value => (v === null || v === undefined ? null : typeof v === 'boolean' ? v : typeof v === 'number' || typeof v === 'bigint' ? String(v) : String(v));
+const sortRows = (rows: readonly (readonly Value[])[]): Value[][] =>
+  rows.map((r) => r.map(norm)).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0));
+
+function describeCase(c: Case, yaml: string): string {
+  return [
+    '--- policies.yaml',
+    yaml.trimEnd(),
+    '--- schema.sql',
+    schemaSql(c),
+    dataSql(c),
+    tenantsSql(c),
+  ].join('\n');
+}
+
+function show(v: TableView | Actual): string {
+  if ('error' in v) return `error: ${v.error}`;
+  if (!v.exists) return 'table does not exist (42P01)';
+  return `columns ${JSON.stringify(v.columns)}\n      rows ${sortRows(v.rows).map((r) => JSON.stringify(r)).join('\n           ') || '(none)'}`;
+}
+
+function same(expected: TableView, actual: Actual): boolean {
+  if ('error' in actual) return false;
+  if (!expected.exists || !actual.exists) return expected.exists === actual.exists;
+  return JSON.stringify(expected.columns) === JSON.stringify(actual.columns) && JSON.stringify(sortRows(expected.rows)) === JSON.stringify(sortRows(actual.rows));
+}
+
+async function read(session: postgres.Sql, table: string): Promise<Actual> {
+  try {
+    const result = await session.unsafe(`SELECT * FROM ${ident(table)}`);
+    const columns = result.columns.map((col) => col.name);
+    return { exists: true, columns, rows: result.map((r) => columns.map((col) => r[col] as Value)) };
+  } catch (e) {
+    const err = e as { code?: string; message: string };
+    if (err.code === '42P01') return { exists: false };
+    return { error: `${err.message} (SQLSTATE ${err.code ?? '?'})` };
+  }
+}
+
+/**
+ * `tenantctl apply FILE --yes`. Other work rebuilds dist/ in this tree while a long run goes on: when the CLI
+ * cannot even load (a module error, not an `error:` of its own), wait and run it again.
+ */
+async function applyCli(file: string, url: string): Promise<CliResult> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await runCli(['apply', file, '--yes'], { env: { DATABASE_URL: url, [PASSWORD_ENV]: PASSWORD } });
+    const broken = r.code !== 0 && /^(SyntaxError|Error \[ERR_MODULE_NOT_FOUND\]|node:internal)|\n(SyntaxError|Error \[ERR_MODULE_NOT_FOUND\]): /m.test(r.stderr) && !/^error: /m.test(r.stderr);
+    if (!broken || attempt >= 60) return r;
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+  }
+}
+
+/** Run one case; throws, with the case printed, on any difference from the reference. */
+export async function runCase(c: Case): Promise<CaseResult> {
+  const yaml = policyYaml(c);
+  const expected = expectation(c);
+  const db = await freshDatabase('fz');
+  const sessions: postgres.Sql[] = [];
+  let personas: string[] = [];
+  try {
+    await db.sql.unsafe(schemaSql(c) + '\n' + dataSql(c));
+    await migrateRegistry(db.url);
+    await db.sql.unsafe(tenantsSql(c));
+    const r = await applyCli(policyFile(yaml), db.url);
+    const why = expected.reasons.map((x) => `  - ${x.why}`).join('\n');
+    if (expected.outcome === 'rejected') {
+      const unmatched = expected.reasons.filter((x) => x.message && !x.message.test(r.stderr));
+      if (r.code === 1 && unmatched.length < expected.reasons.length) return { outcome: 'refused', reads: 0 };
+      throw new Error(`apply should have refused the file (exit 1) because:\n${why}\nbut exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${describeCase(c, yaml)}`);
+    }
+    if (expected.outcome === 'either' && r.code === 1) return { outcome: 'refused', reads: 0 };
+    if (r.code !== 0) throw new Error(`apply failed (exit ${r.code}) on a file the reference accepts:\n${r.stderr}\n${describeCase(c, yaml)}`);
+
+    const differences: string[] = [];
+    let reads = 0;
+    for (const user of c.users) {
+      const session = postgres(db.urlFor(user.name, PASSWORD), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+      sessions.push(session);
+      for (const t of c.tables) {
+        const want = expected.views.get(user.name)!.get(t.name)!;
+        const got = await read(session, t.name);
+        reads++;
+        if (!same(want, got)) differences.push(`user ${user.name}, table ${t.name}:\n  expected ${show(want)}\n  actual   ${show(got)}`);
+      }
+    }
+    if (differences.length > 0) {
+      throw new Error(`${differences.length} difference(s) from the reference:\n${differences.join('\n')}\n${why ? `notes:\n${why}\n` : ''}${describeCase(c, yaml)}`);
+    }
+    return { outcome: 'compared', reads };
+  } finally {
+    await Promise.all(sessions.map((s) => s.end({ timeout: 5 })));
+    try {
+      personas = (await db.sql<{ nspname: string }[]>`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenantctl\\_%'`).map((r) => r.nspname);
+    } catch {
+      personas = [];
+    }
+    await db.drop();
+    const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
+    try {
+      const roles = [...c.users.map((u) => u.name), ...c.roles, ...personas.flatMap((s) => [`${s}_reader`, `${s}_owner`])];
+      for (const role of roles) await admin.unsafe(`DROP ROLE IF EXISTS ${ident(role)}`);
+    } finally {
+      await admin.end();
+    }
+  }
+}
+
+/** A fresh per-execution tag: role names are cluster-wide, and other test files run at the same time. */
+export const newTag = (): string => randomBytes(3).toString('hex');
+
+export interface FuzzOptions {
+  readonly runs: number;
+  readonly seed: number;
+  /**
+   * Shrinking budget (ms) after the first failure: every shrink step is a full case against the server, so
+   * past it the remaining candidates are passed without running and the smallest failure so far is reported.
+   */
+  readonly shrinkBudgetMs?: number;
+  readonly onCase?: (result: CaseResult, raw: RawCase) => void;
+}
+
+export interface FuzzCounts {
+  compared: number;
+  refused: number;
+  reads: number;
+  shrinkSteps: number;
+}
+
+/** The property: every generated case agrees with the reference. Rejects with fast-check's report (shrunk case). */
+export async function fuzz(options: FuzzOptions): Promise<FuzzCounts> {
+  const counts: FuzzCounts = { compared: 0, refused: 0, reads: 0, shrinkSteps: 0 };
+  let failedAt: number | undefined;
+  await fc.assert(
+    fc.asyncProperty(rawCase, async (raw: RawCase) => {
+      if (failedAt !== undefined) {
+        if (Date.now() - failedAt > (options.shrinkBudgetMs ?? Infinity)) return;
+        counts.shrinkSteps++;
+      }
+      try {
+        const result = await runCase(materialise(raw, newTag()));
+        if (failedAt === undefined) {
+          counts[result.outcome]++;
+          counts.reads += result.reads;
+          options.onCase?.(result, raw);
+        }
+      } catch (e) {
+        failedAt ??= Date.now();
+        throw e;
+      }
+    }),
+    { numRuns: options.runs, seed: options.seed, endOnFailure: false },
+  );
+  return counts;
+}

@@ -1,0 +1,255 @@
+// A reference evaluator for the differential fuzzer, written from /work/shared/design/policy-language.md
+// ("Combining", rules 1-5, both modes) and nothing else: it does not import src/compile, src/plan or
+// src/policy. For each user and governed table of a generated case it says whether the table exists for the
+// user, its columns in order, and every visible row and value (masks and filters evaluated in JS, with SQL's
+// three-valued logic). Where the design calls the file an error (a mask tie, a user without a tenant whose
+// policies read {user.tenant}) it expects apply to refuse it.
+import type { AssignmentDef, Case, Filter, Mask, PolicyDef, Row, Selector, TableDef, UserDef, Value } from './generate.js';
+
+export type TableView = { readonly exists: false } | { readonly exists: true; readonly columns: readonly string[]; readonly rows: readonly (readonly Value[])[] };
+
+export interface Expectation {
+  /** applied: apply must succeed; rejected: apply must fail with exit 1; either: the design is silent. */
+  readonly outcome: 'applied' | 'rejected' | 'either';
+  /** Why apply must (or may) refuse the file, and a fragment of the message expected when it must. */
+  readonly reasons: readonly { readonly why: string; readonly message?: RegExp }[];
+  /** user -> table -> what the user reads with `SELECT * FROM table`. */
+  readonly views: ReadonlyMap<string, ReadonlyMap<string, TableView>>;
+}
+
+/** How specifically an assignment reaches a user: 0 `to: {user}`, 1 `to: {role}`, 2 `to: all` (rule 5). */
+type Via = 0 | 1 | 2;
+interface Reached {
+  readonly assignment: AssignmentDef;
+  readonly policy: PolicyDef;
+  readonly via: Via;
+  readonly priority: number;
+}
+
+const DEFAULT_PRIORITY = 100;
+
+function matches(s: Selector, user: UserDef): Via | undefined {
+  if (s.kind === 'all') return 2;
+  if (s.kind === 'user') return s.name === user.name ? 0 : undefined;
+  return user.roles.includes(s.name) ? 1 : undefined;
+}
+
+/** Assignments: `to` selects (most specific selector counts), `except` removes. */
+export function reached(c: Case, user: UserDef): Reached[] {
+  const out: Reached[] = [];
+  for (const a of c.assignments) {
+    const policy = c.policies.find((p) => p.name === a.policy);
+    if (!policy) continue;
+    const vias = a.to.map((s) => matches(s, user)).filter((v): v is Via => v !== undefined);
+    if (vias.length === 0) continue;
+    if (a.except.some((s) => matches(s, user) !== undefined)) continue;
+    out.push({ assignment: a, policy, via: Math.min(...vias) as Via, priority: a.priority ?? DEFAULT_PRIORITY });
+  }
+  return out;
+}
+
+const targets = (p: PolicyDef): readonly string[] => (p.type === 'column_mask' || p.type === 'column_deny' ? [p.table] : p.tables);
+
+/** Values of `{user.X}` for one user: NULL when absent; tenant lookups NULL when the tenant is archived. */
+function attribute(c: Case, user: UserDef, name: string): Value | readonly string[] {
+  if (name === 'name') return user.name;
+  if (name === 'tenant') {
+    const t = c.tenants.find((x) => x.slug === user.tenant);
+    return t && t.status !== 'archived' ? t.slug : null;
+  }
+  const v = (user.attributes as Record<string, Value | readonly string[] | undefined>)[name];
+  return v === undefined ? null : v;
+}
+
+type Truth = boolean | null;
+const and3 = (a: Truth, b: Truth): Truth => (a === false || b === false ? false : a === null || b === null ? null : true);
+const or3 = (a: Truth, b: Truth): Truth => (a === true || b === true ? true : a === null || b === null ? null : false);
+
+class Evaluator {
+  constructor(
+    private readonly c: Case,
+    private readonly user: UserDef,
+    private readonly reach: readonly Reached[],
+  ) {}
+
+  private attr(name: string): Value | readonly string[] {
+    return attribute(this.c, this.user, name);
+  }
+
+  table(t: TableDef): TableView {
+    const here = this.reach.filter((r) => targets(r.policy).includes(t.name));
+    // 1. table_deny assigned: the table does not exist for the user.
+    if (here.some((r) => r.policy.type === 'table_deny')) return { exists: false };
+    const columns = this.columns(t, here);
+    const masks = new Map(columns.map((col) => [col, this.mask(t, col, here)] as const));
+    const rows = this.rows(t).map((row) =>
+      columns.map((col) => {
+        const m = masks.get(col);
+        return m && m.kind === 'winner' ? this.evalMask(m.mask, row) : (row[col] ?? null);
+      }),
+    );
+    return { exists: true, columns, rows };
+  }
+
+  /** 4. All columns, or the union of the assigned column_allow lists; minus every assigned column_deny. */
+  columns(t: TableDef, here: readonly Reached[]): string[] {
+    const lists = here.flatMap((r) => (r.policy.type === 'column_allow' ? [r.policy.columns] : []));
+    const allowed = lists.length === 0 || lists.includes('*') ? undefined : new Set(lists.flatMap((l) => (l === '*' ? [] : l)));
+    const denied = new Set(here.flatMap((r) => (r.policy.type === 'column_deny' ? r.policy.columns : [])));
+    return t.columns.map((col) => col.name).filter((name) => (!allowed || allowed.has(name)) && !denied.has(name));
+  }
+
+  /** 5. Lowest priority, then user over role over all; two different masks still level is a tie. */
+  mask(t: TableDef, column: string, here: readonly Reached[]): { kind: 'winner'; mask: Mask } | { kind: 'tie'; policies: [string, string] } | undefined {
+    const best = new Map<string, Reached>();
+    for (const r of here) {
+      if (r.policy.type !== 'column_mask' || r.policy.column !== column || r.policy.table !== t.name) continue;
+      const seen = best.get(r.policy.name);
+      if (!seen || r.priority < seen.priority || (r.priority === seen.priority && r.via < seen.via)) best.set(r.policy.name, r);
+    }
+    const ranked = [...best.values()].sort((a, b) => a.priority - b.priority || a.via - b.via);
+    const [first, second] = ranked;
+    if (!first) return undefined;
+    if (second && second.priority === first.priority && second.via === first.via) return { kind: 'tie', policies: [first.policy.name, second.policy.name] };
+    return { kind: 'winner', mask: (first.policy as Extract<PolicyDef, { type: 'column_mask' }>).mask };
+  }
+
+  /**
+   * 2. and 3. Readable in open mode, or in policy_required mode when an assigned row_filter or column_allow
+   * targets the table (otherwise zero rows); every assigned row_filter ANDed. Archived tenants see nothing.
+   */
+  rows(t: TableDef): Row[] {
+    const here = this.reach.filter((r) => targets(r.policy).includes(t.name));
+    if (here.some((r) => r.policy.type === 'table_deny')) return [];
+    const tenant = this.c.tenants.find((x) => x.slug === this.user.tenant);
+    if (tenant?.status === 'archived') return [];
+    const filters = [...new Set(here.flatMap((r) => (r.policy.type === 'row_filter' ? [r.policy.filter] : [])))];
+    const readable = this.c.mode === 'open' || here.some((r) => r.policy.type === 'row_filter' || r.policy.type === 'column_allow');
+    if (!readable) return [];
+    return (this.c.rows[t.name] ?? []).filter((row) => filters.every((f) => this.evalFilter(f, row) === true));
+  }
+
+  evalFilter(f: Filter, row: Row): Truth {
+    const v = (col: string): Value => row[col] ?? null;
+    switch (f.k) {
+      case 'eqAttr': {
+        const a = v(f.col);
+        const b = this.attr(f.attr);
+        return a === null || b === null ? null : a === b;
+      }
+      case 'in': {
+        const a = v(f.col);
+        return a === null ? null : f.values.includes(a);
+      }
+      case 'leLevel': {
+        const a = v(f.col);
+        const level = this.attr('level');
+        return a === null || level === null ? null : (a as number) <= (level as number);
+      }
+      case 'anyTeams': {
+        const a = v(f.col);
+        const teams = this.attr('teams') as readonly string[] | null;
+        return a === null || teams === null ? null : teams.includes(a as string);
+      }
+      case 'senior':
+        return this.attr('senior') as boolean | null;
+      case 'isNull':
+        return v(f.col) === null;
+      case 'boolCol':
+        return v(f.col) as boolean | null;
+      case 'not': {
+        const a = this.evalFilter(f.a, row);
+        return a === null ? null : !a;
+      }
+      case 'and':
+        return and3(this.evalFilter(f.a, row), this.evalFilter(f.b, row));
+      case 'or':
+        return or3(this.evalFilter(f.a, row), this.evalFilter(f.b, row));
+      case 'sub': {
+        // A subquery over a governed table sees that table as filtered for this user.
+        const fk = v('parent_id');
+        if (fk === null) return null;
+        const tenant = this.attr('tenant');
+        const parent = this.c.tables.find((t) => t.name === f.parent)!;
+        const ids = this.rows(parent).filter((p) => tenant !== null && p['org'] === tenant).map((p) => p['id']);
+        return ids.includes(fk);
+      }
+    }
+  }
+
+  evalMask(m: Mask, row: Row): Value {
+    const src = (name: string): Value => row[name] ?? null;
+    switch (m.k) {
+      case 'null':
+        return null;
+      case 'lit':
+        return m.value;
+      case 'stars': {
+        const s = src(m.src) as string | null;
+        return s === null ? null : '***' + [...s].slice(-m.n).join('');
+      }
+      case 'left': {
+        const s = src(m.src) as string | null;
+        return s === null ? null : [...s].slice(0, m.n).join('');
+      }
+      case 'upper': {
+        const s = src(m.src) as string | null;
+        return s === null ? null : s.replace(/[a-z]/g, (ch) => ch.toUpperCase());
+      }
+      case 'mod': {
+        const n = src(m.src) as number | null;
+        return n === null ? null : n % m.n;
+      }
+      case 'not': {
+        const b = src(m.src) as boolean | null;
+        return b === null ? null : !b;
+      }
+      case 'ifSenior':
+        return this.attr('senior') === true ? src(m.src) : m.value;
+    }
+  }
+}
+
+export function expectation(c: Case): Expectation {
+  const reasons: { why: string; message?: RegExp }[] = [];
+  let outcome: Expectation['outcome'] = 'applied';
+  const views = new Map<string, Map<string, TableView>>();
+  for (const user of c.users) {
+    const reach = reached(c, user);
+    const ev = new Evaluator(c, user, reach);
+    // Principals: `tenant` is required unless the user's assigned policies never read {user.tenant}.
+    if (user.tenant === undefined) {
+      const reader = reach.find((r) => readsTenant(r.policy));
+      if (reader) {
+        outcome = 'rejected';
+        reasons.push({ why: `${user.name} has no tenant but is assigned ${reader.policy.name}, which reads {user.tenant}`, message: /has no `tenant`/ });
+      }
+    }
+    // Mask ties: an error where the column is visible; where it is absent (denied), the design is silent.
+    for (const t of c.tables) {
+      const here = reach.filter((r) => targets(r.policy).includes(t.name));
+      const deniedTable = here.some((r) => r.policy.type === 'table_deny');
+      const visible = deniedTable ? [] : ev.columns(t, here);
+      for (const col of t.columns) {
+        const m = ev.mask(t, col.name, here);
+        if (m?.kind !== 'tie') continue;
+        const why = `masks ${m.policies.join(' and ')} tie for ${user.name} on ${t.name}.${col.name}`;
+        if (visible.includes(col.name)) {
+          outcome = 'rejected';
+          reasons.push({ why, message: /tie/ });
+        } else {
+          if (outcome === 'applied') outcome = 'either';
+          reasons.push({ why: `${why} (column absent for the user)` });
+        }
+      }
+    }
+    views.set(user.name, new Map(c.tables.map((t) => [t.name, ev.table(t)] as const)));
+  }
+  return { outcome, reasons, views };
+}
+
+function readsTenant(p: PolicyDef): boolean {
+  const walk = (f: Filter): boolean =>
+    f.k === 'sub' || (f.k === 'eqAttr' && f.attr === 'tenant') || (f.k === 'not' && walk(f.a)) || ((f.k === 'and' || f.k === 'or') && (walk(f.a) || walk(f.b)));
+  return p.type === 'row_filter' && walk(p.filter);
+}
