@@ -60,6 +60,8 @@ const LOCK_NOT_AVAILABLE = '55P03';
 const UNIQUE_VIOLATION = '23505';
 const DUPLICATE_OBJECT = '42710';
 const RETRIED = new Set([LOCK_NOT_AVAILABLE, UNIQUE_VIOLATION, DUPLICATE_OBJECT]);
+/** Two applies (in two databases of one cluster) altering the same login role at once: catalog row contention. */
+const isConcurrentUpdate = (e: { code?: string; message: string }): boolean => e.code === 'XX000' && e.message === 'tuple concurrently updated';
 
 export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions): Promise<ApplyOutcome> {
   let confirmed = false;
@@ -85,7 +87,7 @@ export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions)
         for (const step of result.plan.steps) {
           for (const [i, statement] of step.sql.entries()) {
             await tx.unsafe(statement).catch((e: unknown) => {
-              throw isServerError(e) && !RETRIED.has(e.code ?? '') ? new StatementError(step.object, step.display[i] ?? '', e) : e;
+              throw isServerError(e) && !RETRIED.has(e.code ?? '') && !isConcurrentUpdate(e) ? new StatementError(step.object, step.display[i] ?? '', e) : e;
             });
           }
         }
@@ -105,7 +107,7 @@ export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions)
       if (e instanceof Rollback) return e.outcome;
       // Roles are cluster-wide: an apply on another database of the same cluster may create the same login
       // role at the same moment. The loser's CREATE ROLE fails; a new attempt plans against the winner's role.
-      if (isServerError(e) && (e.code === UNIQUE_VIOLATION || e.code === DUPLICATE_OBJECT) && attempt < options.attempts) {
+      if (isServerError(e) && (e.code === UNIQUE_VIOLATION || e.code === DUPLICATE_OBJECT || isConcurrentUpdate(e)) && attempt < options.attempts) {
         options.log?.(`${e.message}: another apply created it at the same time (attempt ${attempt} of ${options.attempts}); planning again`);
         continue;
       }

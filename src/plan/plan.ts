@@ -288,13 +288,24 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
 
   // Persona schemas and roles that no persona uses any more.
   const wantSchemas = new Set(desired.personas.map((p) => p.schema));
+  const droppedSchemas = new Set<string>();
   for (const s of catalog.schemas) {
     if (s.name.startsWith(PERSONA_PREFIX) && isManaged(s.comment) && !wantSchemas.has(s.name)) {
       step(PHASE.dropViews, `schema ${s.name}`, 'drop', 'narrows', [`DROP SCHEMA ${ident(s.name)} CASCADE`]);
+      droppedSchemas.add(s.name);
     }
   }
-  const dropRole = (name: string): void =>
-    step(PHASE.dropRoles, `role ${name}`, 'drop', 'narrows', [`DROP OWNED BY ${ident(name)}`, `DROP ROLE ${ident(name)}`]);
+  // Revoke what the role holds in this database, then drop it. Not DROP OWNED BY: a non-superuser applier
+  // may only run that for roles it is a member of, and tenantctl's roles own nothing but persona views,
+  // which go with their schema (as do the privileges on them). A view's ACL also lists its owner's own
+  // privileges: those go with the view.
+  const dropRole = (name: string): void => {
+    const held = catalog.grants.filter(
+      (g) => g.grantee === name && !droppedSchemas.has(g.schema) && (g.objectKind === 'schema' || ownerOf.get(`${g.schema}.${g.name}`) !== name),
+    );
+    const revokes = groupGrants(held, 'REVOKE').flatMap(([, sql]) => sql);
+    step(PHASE.dropRoles, `role ${name}`, 'drop', 'narrows', [...revokes, `DROP ROLE ${ident(name)}`]);
+  };
   for (const r of catalog.roles) {
     if (!isManaged(r.comment) || desiredNames.has(r.name)) continue;
     if (r.name.startsWith(PERSONA_PREFIX)) {

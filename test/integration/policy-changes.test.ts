@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCatalog } from '../../src/catalog/read.js';
 import { runCli } from '../helpers/cli.js';
 import type { TestDatabase } from '../helpers/db.js';
+import { catalogSnapshot } from '../helpers/snapshot.js';
 import { applyFile, DEMO_POLICIES, demoDatabase, demoEnv, login, policyFile } from '../helpers/demo.js';
 
 const FIXTURE_TEXT = readFileSync(DEMO_POLICIES, 'utf8');
@@ -28,22 +28,8 @@ function as(user: string): postgres.Sql {
   return s;
 }
 
-async function snapshot(): Promise<unknown> {
-  return db.sql.begin(async (tx) => {
-    await tx`SET LOCAL search_path = public`;
-    const c = await readCatalog(tx, { schemas: ['public'], registrySchema: 'tenant_registry' });
-    // Roles are cluster-wide and other test files change theirs at the same time (the operator admin, the
-    // demo users' memberships in other databases' personas, their password salts): keep this database's
-    // persona roles, and of the logins only their memberships in those.
-    const local = new Set(c.schemas.filter((s) => s.name.startsWith('tenantctl_')).map((s) => s.name));
-    const isLocal = (role: string): boolean => local.has(role.replace(/_(owner|reader)$/, ''));
-    const roles = c.roles
-      .filter((r) => isLocal(r.name) || /^(alice|bob|charlie|dora)$/.test(r.name))
-      // An apply in another database may set the same password again (new salt) when it cannot read
-      // pg_authid: compare the rest.
-      .map(({ passwordVerifier: _verifier, ...r }) => ({ ...r, memberOf: r.memberOf.filter(isLocal) }));
-    return { ...c, roles };
-  });
+function snapshot(): Promise<unknown> {
+  return catalogSnapshot(db.sql, ['alice', 'bob', 'charlie', 'dora']);
 }
 
 beforeAll(async () => {
