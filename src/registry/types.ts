@@ -88,6 +88,17 @@ export interface AuditLogTable {
   created_at: Timestamp;
 }
 
+/** migrations/000002_tenant_quotas.up.sql: NULL means no quota. */
+export interface TenantQuotasTable {
+  tenant_id: string;
+  max_connections: number | null;
+  statement_timeout_ms: string | null;
+  max_rows: string | null;
+  max_storage_bytes: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface RegistryDatabase {
   tenants: TenantsTable;
   tenant_projects: TenantProjectsTable;
@@ -95,8 +106,9 @@ export interface RegistryDatabase {
   tenant_idp_config: TenantIdpConfigTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
+  tenant_quotas: TenantQuotasTable;
 }
 
-export const REGISTRY_TABLES = ['tenants', 'tenant_projects', 'tenant_products', 'tenant_idp_config', 'api_keys', 'audit_log'] as const;
+export const REGISTRY_TABLES = ['tenants', 'tenant_projects', 'tenant_products', 'tenant_idp_config', 'api_keys', 'audit_log', 'tenant_quotas'] as const;
 export const REGISTRY_ENUMS = ['tenant_status', 'tenant_kind', 'idp_kind', 'tenant_project_status'] as const;
 export const DEFAULT_REGISTRY_SCHEMA = 'tenant_registry';
