@@ -80,6 +80,13 @@ describe('tenant usage and quota', () => {
     const s = as(users.acme);
     await s`SELECT 1`;
     expect((JSON.parse((await su('tenant', 'usage', 'acme', '--format', 'json')).stdout) as { connections: number }).connections).toBe(1);
+    // Without a slug: every tenant.
+    const all = JSON.parse((await su('tenant', 'usage', '--format', 'json')).stdout) as { tenant: string; rows: number }[];
+    expect(all.map((x) => [x.tenant, x.rows])).toEqual([
+      ['acme', 211],
+      ['globex', 211],
+      ['stark', 211],
+    ]);
     // --tenant-column org: organizations has no org column and is left out.
     const byOrg = JSON.parse((await su('tenant', 'usage', 'acme', '--format', 'json', '--tenant-column', 'org')).stdout) as { tables: { table: string }[]; unscoped: string[] };
     expect(byOrg.tables.map((t) => t.table)).not.toContain('public.organizations');

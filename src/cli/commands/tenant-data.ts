@@ -5,7 +5,8 @@ import { purgeTenant } from '../../tenant/purge.js';
 import { archiveProject, createProject, listProducts, listProjects, parseConfig, parseExpiry, setProduct } from '../../tenant/projects.js';
 import { setQuota, type QuotaChange } from '../../tenant/quota.js';
 import { exportTenant, importTenant } from '../../tenant/transfer.js';
-import { tenantUsage } from '../../tenant/usage.js';
+import { tenantUsage, type Usage } from '../../tenant/usage.js';
+import { listTenants } from '../../tenant/lifecycle.js';
 import { CliError } from '../errors.js';
 import { colour, err, out } from '../output.js';
 import { durationMs, withConnection, type ConnectionFlags } from '../options.js';
@@ -84,17 +85,26 @@ Example:
       out(`Enforced on ${r.logins.length} login${r.logins.length === 1 ? '' : 's'}${r.logins.length > 0 ? `: ${r.logins.join(', ')}` : ''}.`);
     });
 
-  withConnection(tenant.command('usage <slug>'))
-    .description('rows and bytes per governed table for one tenant, connections now, against its quota')
+  withConnection(tenant.command('usage [slug]'))
+    .description('rows and bytes per governed table for one tenant (or a summary of every tenant), connections now, against quotas')
     .option('--tenant-column <column>', TENANT_COLUMN_HELP)
     .option('--format <format>', 'text or json', 'text')
     .option('--exit-code', 'exit 2 when a quota is exceeded or a login drifted from it')
-    .addHelpText('after', '\nNeeds a role that bypasses row security (superuser or BYPASSRLS).\n\nExample:\n  $ tenantctl tenant usage acme --format json')
-    .action(async (slug: string, flags: ColumnFlags & { format: string; exitCode?: boolean }) => {
+    .addHelpText('after', '\nNeeds a role that bypasses row security (superuser or BYPASSRLS).\n\nExamples:\n  $ tenantctl tenant usage acme --format json\n  $ tenantctl tenant usage --exit-code      # every tenant; 2 when one is over quota')
+    .action(async (slug: string | undefined, flags: ColumnFlags & { format: string; exitCode?: boolean }) => {
       checkFormat(flags.format);
-      const u = await inTransaction(flags, 'tenant usage', (tx) => tenantUsage(tx, flags.registrySchema, slug, flags.tenantColumn));
-      if (flags.format === 'json') out(JSON.stringify(u, null, 2));
-      else {
+      const all = await inTransaction(flags, 'tenant usage', async (tx) => {
+        const slugs = slug !== undefined ? [slug] : (await listTenants(tx, flags.registrySchema)).map((t) => t.slug);
+        const out: Usage[] = [];
+        for (const s of slugs) out.push(await tenantUsage(tx, flags.registrySchema, s, flags.tenantColumn));
+        return out;
+      });
+      if (flags.format === 'json') out(JSON.stringify(slug !== undefined ? all[0] : all, null, 2));
+      else if (slug === undefined) {
+        const rows = all.map((u) => [u.tenant, u.status, String(u.rows), String(u.bytes), String(u.connections), [...u.over, ...u.drift.map((d) => `drift: ${d}`)].join('; ') || '-']);
+        for (const line of table(['TENANT', 'STATUS', 'ROWS', 'BYTES', 'CONNECTIONS', 'OVER QUOTA'], rows)) out(line);
+      } else {
+        const u = all[0] as Usage;
         out(`Usage of tenant ${u.tenant} (status ${u.status})`);
         for (const line of table(['TABLE', 'ROWS', 'BYTES', 'OWNED'], u.tables.map((t) => [t.table, String(t.rows), String(t.bytes), t.scope]))) out(`  ${line}`);
         out(`  total: ${u.rows} rows, ${u.bytes} bytes (${human(u.bytes)})${u.quota.maxRows !== null ? `; max rows ${u.quota.maxRows}` : ''}${u.quota.maxStorageBytes !== null ? `; max storage ${human(u.quota.maxStorageBytes)}` : ''}`);
@@ -103,7 +113,7 @@ Example:
         for (const d of u.drift) out(colour.yellow(`  drift: ${d} (run \`tenantctl tenant quota ${u.tenant}\` to enforce it again)`));
         if (u.unscoped.length > 0) out(`  not owned by any tenant: ${u.unscoped.join(', ')}`);
       }
-      if (flags.exitCode && (u.over.length > 0 || u.drift.length > 0)) process.exitCode = 2;
+      if (flags.exitCode && all.some((u) => u.over.length > 0 || u.drift.length > 0)) process.exitCode = 2;
     });
 
   withConnection(tenant.command('purge <slug>'))
@@ -175,7 +185,10 @@ Examples:
       else out(colour.green(`Imported ${report.rows} rows into ${report.tables.length} tables of tenant ${slug}.`));
     });
 
-  const project = tenant.command('project').description("a tenant's projects (optional sub-tenancy)");
+  const project = tenant
+    .command('project')
+    .description("a tenant's projects (optional sub-tenancy)")
+    .addHelpText('after', '\nExamples:\n  $ tenantctl tenant project create acme web --name "Web shop"\n  $ tenantctl tenant project list acme\n  $ tenantctl tenant project archive acme web');
   withConnection(project.command('create <tenant> <slug>'))
     .description('create a project of a tenant')
     .requiredOption('--name <name>', 'display name')
@@ -203,7 +216,10 @@ Examples:
       out(changed ? colour.yellow(`Archived project ${slug} of tenant ${tenantSlug}.`) : `Project ${slug} of tenant ${tenantSlug} is already archived; nothing changed.`);
     });
 
-  const product = tenant.command('product').description("a tenant's products: entitlements with JSON config and expiry");
+  const product = tenant
+    .command('product')
+    .description("a tenant's products: entitlements with JSON config and expiry")
+    .addHelpText('after', '\nExamples:\n  $ tenantctl tenant product enable acme crm --config \'{"max_seats": 25}\' --expires 2027-01-01\n  $ tenantctl tenant product list acme\n  $ tenantctl tenant product disable acme crm');
   withConnection(product.command('enable <tenant> <product>'))
     .description('enable a product for a tenant (config and expiry replace the stored ones when given)')
     .option('--config <json>', 'a JSON object of product settings')
