@@ -7,11 +7,24 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Migrator } from '../../src/migrate/runner.js';
 import { loadMigrations, packagedMigrationsDir } from '../../src/migrate/source.js';
-import { REGISTRY_ENUMS, REGISTRY_TABLES } from '../../src/registry/types.js';
+import { REGISTRY_ENUMS } from '../../src/registry/types.js';
 import { runCli } from '../helpers/cli.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
 
 const S = 'tenant_registry';
+/** The packaged registry migrations (tests add theirs at 900001 and after, past any packaged version). */
+const PACKAGED = loadMigrations(packagedMigrationsDir());
+const LATEST = PACKAGED[PACKAGED.length - 1]!.version;
+
+/** The 6 tables of seed 001's migration (later migrations may add more to REGISTRY_TABLES). */
+const SEED_TABLES = ['api_keys', 'audit_log', 'tenant_idp_config', 'tenant_products', 'tenant_projects', 'tenants'];
+
+/** Only the seed's migration (000001): what the seed's Go tests covered. */
+function seedOnlyDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tenantctl-seed-'));
+  for (const f of ['000001_tenant_registry.up.sql', '000001_tenant_registry.down.sql']) cpSync(join(packagedMigrationsDir(), f), join(dir, f));
+  return dir;
+}
 
 async function registryObjects(sql: postgres.Sql, schema = S): Promise<{ tables: string[]; enums: string[] }> {
   const tables = await sql<{ name: string }[]>`
@@ -49,11 +62,11 @@ describe('registry migrations: round trip (TestMigrate_upDownRoundTrip)', () => 
   afterAll(async () => db.drop());
 
   it('up gives exactly the 6 tables and 4 enums; down empties the schema; up after down is clean', async () => {
-    const { m, end } = migrator(db);
+    const { m, end } = migrator(db, { dir: seedOnlyDir() });
     try {
       expect((await m.up()).map((a) => a.migration.version)).toEqual([1]);
       const after = await registryObjects(db.sql);
-      expect(after.tables).toEqual([...REGISTRY_TABLES].sort());
+      expect(after.tables).toEqual(SEED_TABLES);
       expect(after.enums).toEqual([...REGISTRY_ENUMS].sort());
       const triggers = await db.sql<{ tgname: string }[]>`
         SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'tenant_registry.%' ORDER BY 1`;
@@ -177,27 +190,28 @@ describe('tenantctl migrate (the command line)', () => {
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
     expect(up.stdout).toContain('applied 000001_tenant_registry.up.sql');
-    expect(up.stdout).toContain('Migrated up to version 1 (1 applied).');
+    expect(up.stdout).toContain(`Migrated up to version ${LATEST} (${PACKAGED.length} applied).`);
 
     const again = await runCli(['migrate', 'up'], { env: env() });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('No pending migrations');
 
-    expect(await runCli(['migrate', 'version'], { env: env() })).toMatchObject({ code: 0, stdout: '1\n' });
+    expect(await runCli(['migrate', 'version'], { env: env() })).toMatchObject({ code: 0, stdout: `${LATEST}\n` });
     const status = await runCli(['migrate', 'status', '--exit-code'], { env: env() });
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/000001_tenant_registry {2}applied {2}\d{4}-\d\d-\d\dT.* by postgres/);
 
     const audit = await db.sql`SELECT action, target_type, target_id, target_name, metadata->>'checksum' AS checksum FROM tenant_registry.audit_log`;
-    const checksum = loadMigrations(packagedMigrationsDir())[0]!.up.checksum;
-    expect(audit).toEqual([{ action: 'migrate.up', target_type: 'migration', target_id: '1', target_name: 'tenant_registry', checksum }]);
+    expect(audit).toEqual(
+      PACKAGED.map((m) => ({ action: 'migrate.up', target_type: 'migration', target_id: String(m.version), target_name: m.name, checksum: m.up.checksum })),
+    );
   });
 
   it('down refuses without --yes when standard input is not a terminal, and changes nothing', async () => {
     const r = await runCli(['migrate', 'down'], { env: env() });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('refusing to roll back 1 migration without confirmation: standard input is not a terminal; pass --yes');
-    expect(await runCli(['migrate', 'version'], { env: env() })).toMatchObject({ stdout: '1\n' });
+    expect(await runCli(['migrate', 'version'], { env: env() })).toMatchObject({ stdout: `${LATEST}\n` });
     const all = await runCli(['migrate', 'down', '--all'], { env: env() });
     expect(all.stderr).toContain('refusing to roll back every applied migration without confirmation');
   });
@@ -223,68 +237,68 @@ describe('tenantctl migrate (the command line)', () => {
 
   it('a failing migration prints the server error with file and line, and leaves the version where it was', async () => {
     const dir = migrationsDir({
-      '000002_broken.up.sql': 'CREATE TABLE extra (id int);\n\nINSERT INTO no_such_table VALUES (1);\n',
-      '000002_broken.down.sql': 'DROP TABLE extra;\n',
+      '900001_broken.up.sql': 'CREATE TABLE extra (id int);\n\nINSERT INTO no_such_table VALUES (1);\n',
+      '900001_broken.down.sql': 'DROP TABLE extra;\n',
     });
     const r = await runCli(['migrate', 'up', '--dir', dir], { env: env() });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('error: 000002_broken.up.sql:3: ERROR: relation "no_such_table" does not exist (SQLSTATE 42P01)');
-    expect(r.stderr).toContain('nothing was applied; the version stays at 1');
-    expect(await runCli(['migrate', 'version'], { env: env() })).toMatchObject({ stdout: '1\n' });
+    expect(r.stderr).toContain('error: 900001_broken.up.sql:3: ERROR: relation "no_such_table" does not exist (SQLSTATE 42P01)');
+    expect(r.stderr).toContain(`nothing was applied; the version stays at ${LATEST}`);
+    expect(await runCli(['migrate', 'version'], { env: env() })).toMatchObject({ stdout: `${LATEST}\n` });
     const [t] = await db.sql`SELECT to_regclass('tenant_registry.extra') AS t`;
     expect(t?.['t']).toBeNull();
   });
 
   it('status --exit-code reports pending (2) and an applied migration edited afterwards', async () => {
-    const dir = migrationsDir({ '000002_more.up.sql': 'CREATE TABLE more (id int);\n', '000002_more.down.sql': 'DROP TABLE more;\n' });
+    const dir = migrationsDir({ '900001_more.up.sql': 'CREATE TABLE more (id int);\n', '900001_more.down.sql': 'DROP TABLE more;\n' });
     const pending = await runCli(['migrate', 'status', '--exit-code', '--dir', dir], { env: env() });
     expect(pending.code).toBe(2);
-    expect(pending.stdout).toMatch(/000002_more {2}pending/);
+    expect(pending.stdout).toMatch(/900001_more {2}pending/);
 
     writeFileSync(join(dir, '000001_tenant_registry.up.sql'), readFileSync(join(dir, '000001_tenant_registry.up.sql'), 'utf8') + '\n-- edited\n');
     const edited = await runCli(['migrate', 'status', '--format', 'json', '--dir', dir], { env: env() });
     expect(edited.code).toBe(0);
     const json = JSON.parse(edited.stdout) as { version: number; migrations: { version: number; state: string }[] };
-    expect(json.version).toBe(1);
+    expect(json.version).toBe(LATEST);
     expect(json.migrations.map((m) => [m.version, m.state])).toEqual([
-      [1, 'edited'],
-      [2, 'pending'],
+      ...PACKAGED.map((m) => [m.version, m.version === 1 ? 'edited' : 'applied']),
+      [900001, 'pending'],
     ]);
   });
 
   it('-- tenantctl:no-transaction runs CREATE INDEX CONCURRENTLY; a failure leaves the registry dirty until force', async () => {
     const dir = migrationsDir({
-      '000002_concurrent_index.up.sql':
+      '900001_concurrent_index.up.sql':
         '-- tenantctl:no-transaction\nCREATE INDEX CONCURRENTLY tenants_name_idx ON tenants (name);\nCREATE INDEX CONCURRENTLY tenants_plan_idx ON tenants (plan);\n',
-      '000002_concurrent_index.down.sql': '-- tenantctl:no-transaction\nDROP INDEX CONCURRENTLY tenants_plan_idx;\nDROP INDEX CONCURRENTLY tenants_name_idx;\n',
-      '000003_bad_concurrent.up.sql': '-- tenantctl:no-transaction\nCREATE INDEX CONCURRENTLY t_sales_idx ON tenants (sales_owner);\nCREATE INDEX CONCURRENTLY t_bad_idx ON tenants (no_such_column);\n',
-      '000003_bad_concurrent.down.sql': 'DROP INDEX t_sales_idx;\n',
+      '900001_concurrent_index.down.sql': '-- tenantctl:no-transaction\nDROP INDEX CONCURRENTLY tenants_plan_idx;\nDROP INDEX CONCURRENTLY tenants_name_idx;\n',
+      '900002_bad_concurrent.up.sql': '-- tenantctl:no-transaction\nCREATE INDEX CONCURRENTLY t_sales_idx ON tenants (sales_owner);\nCREATE INDEX CONCURRENTLY t_bad_idx ON tenants (no_such_column);\n',
+      '900002_bad_concurrent.down.sql': 'DROP INDEX t_sales_idx;\n',
     });
     const up = await runCli(['migrate', 'up', '1', '--dir', dir], { env: env() });
     expect(up.stderr).toBe('');
-    expect(up.stdout).toContain('Migrated up to version 2 (1 applied).');
+    expect(up.stdout).toContain('Migrated up to version 900001 (1 applied).');
     const idx = await db.sql`SELECT indexname FROM pg_indexes WHERE schemaname = 'tenant_registry' AND indexname LIKE 'tenants_%_idx' ORDER BY 1`;
     expect(idx.map((r) => r['indexname'])).toEqual(['tenants_kind_idx', 'tenants_name_idx', 'tenants_plan_idx', 'tenants_status_idx', 'tenants_trial_ends_idx']);
 
     const bad = await runCli(['migrate', 'up', '--dir', dir], { env: env() });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('000003_bad_concurrent.up.sql:3: ERROR: column "no_such_column" does not exist (SQLSTATE 42703)');
-    expect(bad.stderr).toContain('the registry is now dirty at version 3');
-    expect(await runCli(['migrate', 'version'], { env: env() })).toMatchObject({ code: 0, stdout: '3 (dirty)\n' });
+    expect(bad.stderr).toContain('900002_bad_concurrent.up.sql:3: ERROR: column "no_such_column" does not exist (SQLSTATE 42703)');
+    expect(bad.stderr).toContain('the registry is now dirty at version 900002');
+    expect(await runCli(['migrate', 'version'], { env: env() })).toMatchObject({ code: 0, stdout: '900002 (dirty)\n' });
 
     const refused = await runCli(['migrate', 'up', '--dir', dir], { env: env() });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('the registry is dirty at version 3: a migration failed half-way');
+    expect(refused.stderr).toContain('the registry is dirty at version 900002: a migration failed half-way');
 
     await db.sql`DROP INDEX tenant_registry.t_sales_idx`;
-    const forced = await runCli(['migrate', 'force', '2', '--dir', dir], { env: env() });
-    expect(forced).toMatchObject({ code: 0, stdout: 'Forced version 2; dirty cleared. Nothing was run.\n' });
-    expect(await runCli(['migrate', 'version'], { env: env() })).toMatchObject({ stdout: '2\n' });
+    const forced = await runCli(['migrate', 'force', '900001', '--dir', dir], { env: env() });
+    expect(forced).toMatchObject({ code: 0, stdout: 'Forced version 900001; dirty cleared. Nothing was run.\n' });
+    expect(await runCli(['migrate', 'version'], { env: env() })).toMatchObject({ stdout: '900001\n' });
     const [audit] = await db.sql`SELECT metadata FROM tenant_registry.audit_log WHERE action = 'migrate.force'`;
-    expect(audit?.['metadata']).toMatchObject({ version: 2, from: 3, from_dirty: true });
+    expect(audit?.['metadata']).toMatchObject({ version: 900001, from: 900002, from_dirty: true });
 
     const down = await runCli(['migrate', 'down', '--yes', '--dir', dir], { env: env() });
-    expect(down.stdout).toContain('Rolled back 1 migration; now at version 1.');
+    expect(down.stdout).toContain(`Rolled back 1 migration; now at version ${LATEST}.`);
     const left = await db.sql`SELECT indexname FROM pg_indexes WHERE indexname IN ('tenants_name_idx', 'tenants_plan_idx')`;
     expect(left).toHaveLength(0);
   });
@@ -313,15 +327,15 @@ describe('tenantctl migrate: locking, schemas, golang-migrate compatibility', ()
   afterAll(async () => db.drop());
 
   it('two `migrate up` at once: one migrates, the other waits and then finds nothing to do', async () => {
-    const dir = migrationsDir({ '000002_slow.up.sql': 'SELECT pg_sleep(1.5);\n', '000002_slow.down.sql': 'SELECT 1;\n' });
+    const dir = migrationsDir({ '900001_slow.up.sql': 'SELECT pg_sleep(1.5);\n', '900001_slow.down.sql': 'SELECT 1;\n' });
     const env = { DATABASE_URL: db.url };
     const [a, b] = await Promise.all([runCli(['migrate', 'up', '--dir', dir], { env }), runCli(['migrate', 'up', '--dir', dir], { env })]);
     expect([a.code, b.code]).toEqual([0, 0]);
-    const migrated = [a, b].filter((r) => r.stdout.includes('Migrated up to version 2 (2 applied).'));
-    const waited = [a, b].filter((r) => r.stdout.includes('No pending migrations') && r.stdout.includes('is at version 2'));
+    const migrated = [a, b].filter((r) => r.stdout.includes(`Migrated up to version 900001 (${PACKAGED.length + 1} applied).`));
+    const waited = [a, b].filter((r) => r.stdout.includes('No pending migrations') && r.stdout.includes('is at version 900001'));
     expect([migrated.length, waited.length]).toEqual([1, 1]);
     const audit = await db.sql`SELECT count(*)::int AS n FROM tenant_registry.audit_log WHERE action = 'migrate.up'`;
-    expect(audit[0]?.['n']).toBe(2);
+    expect(audit[0]?.['n']).toBe(PACKAGED.length + 1);
   });
 
   it('--lock-timeout ends the wait with a message naming the holding backend pid', async () => {
@@ -342,9 +356,9 @@ describe('tenantctl migrate: locking, schemas, golang-migrate compatibility', ()
 
   it('--registry-schema keeps the registry apart from an application table called tenants', async () => {
     await db.sql`CREATE TABLE public.tenants (id int PRIMARY KEY, label text)`;
-    const r = await runCli(['migrate', 'up', '--registry-schema', 'registry two'], { env: { DATABASE_URL: db.url } });
+    const r = await runCli(['migrate', 'up', '--registry-schema', 'registry two', '--dir', seedOnlyDir()], { env: { DATABASE_URL: db.url } });
     expect(r.stderr).toBe('');
-    expect((await registryObjects(db.sql, 'registry two')).tables).toEqual([...REGISTRY_TABLES].sort());
+    expect((await registryObjects(db.sql, 'registry two')).tables).toEqual(SEED_TABLES);
     const cols = await db.sql`SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'tenants' ORDER BY 1`;
     expect(cols.map((c) => c['column_name'])).toEqual(['id', 'label']);
   });
@@ -357,9 +371,10 @@ describe('tenantctl migrate: locking, schemas, golang-migrate compatibility', ()
       INSERT INTO schema_migrations VALUES (1, false); RESET search_path;`);
     const env = { DATABASE_URL: db.url };
     expect(await runCli(['migrate', 'version', '--registry-schema', schema], { env })).toMatchObject({ stdout: '1\n' });
-    const up = await runCli(['migrate', 'up', '--registry-schema', schema], { env });
+    const seed = seedOnlyDir();
+    const up = await runCli(['migrate', 'up', '--registry-schema', schema, '--dir', seed], { env });
     expect(up.stdout).toContain('No pending migrations');
-    const status = await runCli(['migrate', 'status', '--format', 'json', '--registry-schema', schema], { env });
+    const status = await runCli(['migrate', 'status', '--format', 'json', '--registry-schema', schema, '--dir', seed], { env });
     expect((JSON.parse(status.stdout) as { migrations: { state: string }[] }).migrations.map((m) => m.state)).toEqual(['unrecorded']);
   });
 });
