@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import postgres from 'postgres';
 import { ident } from '../../src/pg/quote.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { adminUrl, freshDatabase } from '../helpers/db.js';
+import { adminUrl, freshDatabase, type TestDatabase } from '../helpers/db.js';
 import { migrateRegistry, policyFile } from '../helpers/demo.js';
 import { dataSql, materialise, PASSWORD, PASSWORD_ENV, policyYaml, rawCase, schemaSql, tenantsSql, type Case, type RawCase, type Value } from './generate.js';
 import { expectation, type TableView } from './reference.js';
@@ -16,6 +16,8 @@ export interface CaseResult {
   /** applied and compared, or refused as the reference expected. */
   readonly outcome: 'compared' | 'refused';
   readonly reads: number;
+  /** Reads that hit a KNOWN discrepancy. */
+  readonly tolerated: readonly string[];
 }
 
 type Actual = { exists: false } | { exists: true; columns: string[]; rows: Value[][] } | { error: string };
@@ -40,6 +42,20 @@ function show(v: TableView | Actual): string {
   if (!v.exists) return 'table does not exist (42P01)';
   return `columns ${JSON.stringify(v.columns)}\n      rows ${sortRows(v.rows).map((r) => JSON.stringify(r)).join('\n           ') || '(none)'}`;
 }
+
+/**
+ * Known discrepancies, each reproduced by an `it.fails` test in known-discrepancies.test.ts: tolerated here so
+ * that the fuzzer keeps looking for others, and counted in the summary.
+ */
+export const KNOWN = {
+  /**
+   * The user's values read no column of the table (every column absent, or every visible one masked by a mask
+   * that reads no column, such as NULL or a literal): reading the table fails with "permission denied for
+   * table", where the design says it exists and reads as the masks say.
+   */
+  readsNoColumn: (expected: TableView, actual: Actual): boolean =>
+    expected.exists && expected.sources.length === 0 && 'error' in actual && /^permission denied for table .* \(SQLSTATE 42501\)$/.test(actual.error),
+} as const;
 
 function same(expected: TableView, actual: Actual): boolean {
   if ('error' in actual) return false;
@@ -78,7 +94,6 @@ export async function runCase(c: Case): Promise<CaseResult> {
   const expected = expectation(c);
   const db = await freshDatabase('fz');
   const sessions: postgres.Sql[] = [];
-  let personas: string[] = [];
   try {
     await db.sql.unsafe(schemaSql(c) + '\n' + dataSql(c));
     await migrateRegistry(db.url);
@@ -87,14 +102,15 @@ export async function runCase(c: Case): Promise<CaseResult> {
     const why = expected.reasons.map((x) => `  - ${x.why}`).join('\n');
     if (expected.outcome === 'rejected') {
       const unmatched = expected.reasons.filter((x) => x.message && !x.message.test(r.stderr));
-      if (r.code === 1 && unmatched.length < expected.reasons.length) return { outcome: 'refused', reads: 0 };
+      if (r.code === 1 && unmatched.length < expected.reasons.length) return { outcome: 'refused', reads: 0, tolerated: [] };
       throw new Error(`apply should have refused the file (exit 1) because:\n${why}\nbut exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${describeCase(c, yaml)}`);
     }
-    if (expected.outcome === 'either' && r.code === 1) return { outcome: 'refused', reads: 0 };
+    if (expected.outcome === 'either' && r.code === 1) return { outcome: 'refused', reads: 0, tolerated: [] };
     if (r.code !== 0) throw new Error(`apply failed (exit ${r.code}) on a file the reference accepts:\n${r.stderr}\n${describeCase(c, yaml)}`);
 
     const differences: string[] = [];
     let reads = 0;
+    const tolerated: string[] = [];
     for (const user of c.users) {
       const session = postgres(db.urlFor(user.name, PASSWORD), { max: 1, onnotice: () => {}, connect_timeout: 10 });
       sessions.push(session);
@@ -102,28 +118,37 @@ export async function runCase(c: Case): Promise<CaseResult> {
         const want = expected.views.get(user.name)!.get(t.name)!;
         const got = await read(session, t.name);
         reads++;
-        if (!same(want, got)) differences.push(`user ${user.name}, table ${t.name}:\n  expected ${show(want)}\n  actual   ${show(got)}`);
+        const known = (Object.keys(KNOWN) as (keyof typeof KNOWN)[]).find((k) => KNOWN[k](want, got));
+        if (known) tolerated.push(known);
+        else if (!same(want, got)) differences.push(`user ${user.name}, table ${t.name}:\n  expected ${show(want)}\n  actual   ${show(got)}`);
       }
     }
     if (differences.length > 0) {
       throw new Error(`${differences.length} difference(s) from the reference:\n${differences.join('\n')}\n${why ? `notes:\n${why}\n` : ''}${describeCase(c, yaml)}`);
     }
-    return { outcome: 'compared', reads };
+    return { outcome: 'compared', reads, tolerated };
   } finally {
     await Promise.all(sessions.map((s) => s.end({ timeout: 5 })));
-    try {
-      personas = (await db.sql<{ nspname: string }[]>`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenantctl\\_%'`).map((r) => r.nspname);
-    } catch {
-      personas = [];
-    }
+    await disposeDatabase(db, [...c.users.map((u) => u.name), ...c.roles]);
+  }
+}
+
+/**
+ * Drop a case's database and its roles (cluster-wide): the given logins and group roles, and the persona roles
+ * (`tenantctl_<id>_owner|_reader`) whose schemas are in that database, read before it is dropped.
+ */
+export async function disposeDatabase(db: TestDatabase, roles: readonly string[]): Promise<void> {
+  let personas: string[] = [];
+  try {
+    personas = (await db.sql<{ nspname: string }[]>`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenantctl\\_%'`).map((r) => r.nspname);
+  } finally {
     await db.drop();
-    const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
-    try {
-      const roles = [...c.users.map((u) => u.name), ...c.roles, ...personas.flatMap((s) => [`${s}_reader`, `${s}_owner`])];
-      for (const role of roles) await admin.unsafe(`DROP ROLE IF EXISTS ${ident(role)}`);
-    } finally {
-      await admin.end();
-    }
+  }
+  const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
+  try {
+    for (const role of [...roles, ...personas.flatMap((s) => [`${s}_reader`, `${s}_owner`])]) await admin.unsafe(`DROP ROLE IF EXISTS ${ident(role)}`);
+  } finally {
+    await admin.end();
   }
 }
 
@@ -146,11 +171,13 @@ export interface FuzzCounts {
   refused: number;
   reads: number;
   shrinkSteps: number;
+  /** KNOWN discrepancy -> reads that hit it. */
+  known: Record<string, number>;
 }
 
 /** The property: every generated case agrees with the reference. Rejects with fast-check's report (shrunk case). */
 export async function fuzz(options: FuzzOptions): Promise<FuzzCounts> {
-  const counts: FuzzCounts = { compared: 0, refused: 0, reads: 0, shrinkSteps: 0 };
+  const counts: FuzzCounts = { compared: 0, refused: 0, reads: 0, shrinkSteps: 0, known: {} };
   let failedAt: number | undefined;
   await fc.assert(
     fc.asyncProperty(rawCase, async (raw: RawCase) => {
@@ -163,6 +190,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzCounts> {
         if (failedAt === undefined) {
           counts[result.outcome]++;
           counts.reads += result.reads;
+          for (const k of result.tolerated) counts.known[k] = (counts.known[k] ?? 0) + 1;
           options.onCase?.(result, raw);
         }
       } catch (e) {

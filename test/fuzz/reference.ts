@@ -6,7 +6,15 @@
 // policies read {user.tenant}) it expects apply to refuse it.
 import type { AssignmentDef, Case, Filter, Mask, PolicyDef, Row, Selector, TableDef, UserDef, Value } from './generate.js';
 
-export type TableView = { readonly exists: false } | { readonly exists: true; readonly columns: readonly string[]; readonly rows: readonly (readonly Value[])[] };
+export type TableView =
+  | { readonly exists: false }
+  | {
+      readonly exists: true;
+      readonly columns: readonly string[];
+      readonly rows: readonly (readonly Value[])[];
+      /** Columns of the table that the visible values are computed from (unmasked columns, columns read by masks). */
+      readonly sources: readonly string[];
+    };
 
 export interface Expectation {
   /** applied: apply must succeed; rejected: apply must fail with exit 1; either: the design is silent. */
@@ -88,7 +96,13 @@ class Evaluator {
         return m && m.kind === 'winner' ? this.evalMask(m.mask, row) : (row[col] ?? null);
       }),
     );
-    return { exists: true, columns, rows };
+    const sources = new Set(
+      columns.flatMap((col) => {
+        const m = masks.get(col);
+        return m?.kind === 'winner' ? ('src' in m.mask ? [m.mask.src] : []) : [col];
+      }),
+    );
+    return { exists: true, columns, rows, sources: t.columns.map((x) => x.name).filter((x) => sources.has(x)) };
   }
 
   /** 4. All columns, or the union of the assigned column_allow lists; minus every assigned column_deny. */
