@@ -7,6 +7,7 @@ import { sql as raw } from 'kysely';
 import { recordAudit } from '../registry/audit.js';
 import { registry, run, type Executor } from '../registry/db.js';
 import type { TenantKind, TenantStatus } from '../registry/types.js';
+import { readQuota, type Quota } from './quota.js';
 import { checkSlug, findTenant, getTenant, KINDS, requireRegistry, TenantError, tenantLogins, type TenantRow } from './common.js';
 
 export interface CreateTenantInput {
@@ -69,6 +70,7 @@ export interface TenantDetails extends TenantRow {
   apiKeys: { live: number; revoked: number };
   projects: { slug: string; status: string }[];
   products: { product: string; enabled: boolean; expires_at: Date | null }[];
+  quota: Quota;
 }
 
 export async function showTenant(db: Executor, schema: string, slug: string): Promise<TenantDetails> {
@@ -85,7 +87,7 @@ export async function showTenant(db: Executor, schema: string, slug: string): Pr
     db,
     registry(schema).selectFrom('tenant_products').select(['product', 'enabled', 'expires_at']).where('tenant_id', '=', t.id).orderBy('product'),
   );
-  return { ...t, logins: await tenantLogins(db, slug), apiKeys: keys[0] ?? { live: 0, revoked: 0 }, projects, products };
+  return { ...t, logins: await tenantLogins(db, slug), apiKeys: keys[0] ?? { live: 0, revoked: 0 }, projects, products, quota: await readQuota(db, schema, t.id) };
 }
 
 export type StatusChange = 'freeze' | 'unfreeze' | 'archive';

@@ -137,6 +137,7 @@ describe('tenant usage and quota', () => {
     }
     await Promise.all(sessions.splice(0).map((s) => s.end()));
 
+    expect((await op('tenant', 'show', 'acme')).stdout).toContain('  quota:     1 connections per login, statement timeout 1500ms, 100 rows, 1048576 bytes\n');
     const usage = await su('tenant', 'usage', 'acme', '--exit-code');
     expect(usage.code).toBe(2);
     expect(usage.stdout).toContain('  over quota: rows: 211 > max 100\n');

@@ -88,7 +88,8 @@ describe('tenant create, list, show', () => {
     expect(show.stdout).toContain('  status:    demo\n');
     expect(show.stdout).toContain('  logins:    alice\n'.replace('alice', ['alice', writer].sort().join(', ')));
     const shown = JSON.parse((await cli('tenant', 'show', 'initech', '--format', 'json')).stdout) as Record<string, unknown>;
-    expect(shown).toMatchObject({ slug: 'initech', status: 'active', logins: [], apiKeys: { live: 0, revoked: 0 }, projects: [], products: [] });
+    expect(shown).toMatchObject({ slug: 'initech', status: 'active', logins: [], apiKeys: { live: 0, revoked: 0 }, projects: [], products: [], quota: { maxConnections: null, statementTimeoutMs: null, maxRows: null, maxStorageBytes: null } });
+    expect(show.stdout).toContain('  quota:     none\n');
   });
 
   it('refuses a duplicate, an invalid slug, a bad status and an unmigrated registry, changing nothing', async () => {

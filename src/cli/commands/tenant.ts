@@ -97,6 +97,14 @@ Examples:
       out(`  logins:    ${t.logins.length === 0 ? '-' : t.logins.join(', ')}`);
       out(`  api keys:  ${t.apiKeys.live} live, ${t.apiKeys.revoked} revoked`);
       out(`  projects:  ${t.projects.length === 0 ? '-' : t.projects.map((p) => `${p.slug} (${p.status})`).join(', ')}`);
+      const q = t.quota;
+      const quota = [
+        q.maxConnections !== null ? `${q.maxConnections} connections per login` : undefined,
+        q.statementTimeoutMs !== null ? `statement timeout ${q.statementTimeoutMs}ms` : undefined,
+        q.maxRows !== null ? `${q.maxRows} rows` : undefined,
+        q.maxStorageBytes !== null ? `${q.maxStorageBytes} bytes` : undefined,
+      ].filter((x) => x !== undefined);
+      out(`  quota:     ${quota.length === 0 ? 'none' : quota.join(', ')}`);
       out(`  products:  ${t.products.length === 0 ? '-' : t.products.map((p) => `${p.product} (${p.enabled ? 'enabled' : 'disabled'}${p.expires_at ? `, expires ${iso(p.expires_at)}` : ''})`).join(', ')}`);
     });
 

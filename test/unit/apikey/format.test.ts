@@ -22,3 +22,13 @@ describe('API key format', () => {
     }
   });
 });
+
+describe('the dummy hash verified for unknown keys', () => {
+  it('has the same argon2id parameters as stored hashes', async () => {
+    const { hash } = await import('@node-rs/argon2');
+    const { ARGON2, DUMMY_HASH } = await import('../../../src/apikey/keys.js');
+    const real = await hash('x', ARGON2);
+    expect(real).toMatch(/^\$argon2id\$/);
+    expect(DUMMY_HASH.split('$').slice(0, 4)).toEqual(real.split('$').slice(0, 4));
+  });
+});
