@@ -12,6 +12,7 @@ import { registerTenant } from './commands/tenant.js';
 import { registerApikey } from './commands/apikey.js';
 import { registerAudit } from './commands/audit.js';
 import { registerTest } from './commands/test.js';
+import { registerLint } from './commands/lint.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerApikey(program);
   registerAudit(program);
   registerTest(program);
+  registerLint(program);
   program.addHelpText(
     'after',
     `
