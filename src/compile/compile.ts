@@ -269,6 +269,10 @@ function shapeFor(
     const allowed = lists.length === 0 || lists.includes('all') ? undefined : new Set(lists.flatMap((l) => (l === 'all' ? [] : l.map((c) => c.name))));
     const denied = new Set(here.flatMap((a) => (a.policy.type === 'column_deny' ? a.policy.columns.map((c) => c.name) : [])));
     const visible = table.columns.filter((c) => (!allowed || allowed.has(c.name)) && !denied.has(c.name));
+    // No visible column: PostgreSQL reads a table only with SELECT on at least one of its columns, and a
+    // denied column is never granted, so such a table cannot exist with "its rows and no columns". It does
+    // not exist for the principal, as with table_deny (narrower than the letter of rule 4; docs say so).
+    if (visible.length === 0 && table.columns.length > 0) continue;
     // 5. Masks: lowest priority, then the most specific assignment; a denied column is absent, not masked.
     const masks = here.filter((a): a is MaskAssignment => a.policy.type === 'column_mask');
     const ownerSelect = new Set<string>();
@@ -293,6 +297,10 @@ function shapeFor(
       for (const ref of mask.columns) if (table.columns.some((tc) => tc.name === ref.name) && !denied.has(ref.name)) ownerSelect.add(ref.name);
       return { name: c.name, mask: compileExpression(mask) };
     });
+    // Every visible column masked by an expression that reads no column (a constant): the view still scans
+    // the table, which needs SELECT on some column: the masked columns, which the owner may read (design:
+    // "masked columns included"), never a denied one.
+    if (ownerSelect.size === 0) for (const c of columns) ownerSelect.add(c.name);
     // 3. Rows: every filter ANDed, behind the visibility guard.
     const predicates = filters.map((f) => `(${compileExpression(f.filter)})`);
     const rows = readable ? [VISIBLE, ...predicates].join(' AND ') : undefined;

@@ -527,3 +527,33 @@ describe('governed tables', () => {
     expect(only(desired).tables.map((t) => t.table.name)).toEqual(['customers', 'orders', 'products', 'events']);
   });
 });
+
+describe('tables whose visible values read no column (found by the differential fuzzer)', () => {
+  test('every visible column masked by a constant: the owner may read the masked column, so the view can scan', async () => {
+    const persona = only(
+      await desiredOf(
+        file(
+          `  - { name: only-ssn, type: column_allow, tables: [customers], columns: [ssn] }
+  - { name: hide, type: column_mask, table: customers, column: ssn, mask: "'[hidden]'" }`,
+          `  - { policy: only-ssn, to: all }\n  - { policy: hide, to: all }`,
+        ),
+      ),
+    );
+    const customers = table(persona, 'customers');
+    expect(customers?.columns).toEqual([{ name: 'ssn', mask: "'[hidden]'" }]);
+    expect(customers?.ownerSelect).toEqual(['ssn']);
+  });
+
+  test('every column denied: the table does not exist for the user (no column could be granted to read it)', async () => {
+    const persona = only(
+      await desiredOf(
+        file(
+          `${ISO}\n  - { name: deny-all, type: column_deny, table: orders, columns: [id, org, customer_id, total] }`,
+          `  - { policy: iso, to: all }\n  - { policy: deny-all, to: all }`,
+        ),
+      ),
+    );
+    expect(table(persona, 'orders')).toBeUndefined();
+    expect(table(persona, 'customers')).toBeDefined();
+  });
+});
