@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, portInUse, serverRunning } from '../../src/pg/cluster.js';
 import { readDemoState, type DemoState } from '../../src/demo/demo.js';
+import { loadMigrations, packagedMigrationsDir } from '../../src/migrate/source.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { DEMO_POLICIES } from '../helpers/demo.js';
 
@@ -88,7 +89,8 @@ describe('tenantctl demo up', () => {
     const plan = await runCli(['plan', DEMO_POLICIES, '--detailed-exitcode'], { env: { DATABASE_URL: url('admin', 'changeme'), DEMO_PASSWORD: 'Demo1234!' } });
     expect(plan).toMatchObject({ code: 0, stdout: 'No changes.\n' });
     const status = await runCli(['migrate', 'version'], { env: { DATABASE_URL: url('admin', 'changeme') } });
-    expect(status.stdout).toBe('1\n');
+    const packaged = loadMigrations(packagedMigrationsDir());
+    expect(status.stdout).toBe(`${packaged[packaged.length - 1]?.version}\n`);
     const admin = login('admin', 'changeme');
     expect(await admin`SELECT count(*)::int AS n FROM public.customers`).toEqual([{ n: 0 }]);
     expect(await admin`SELECT rolsuper FROM pg_roles WHERE rolname = current_user`).toEqual([{ rolsuper: false }]);
