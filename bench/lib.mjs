@@ -1,0 +1,132 @@
+// Shared helpers of the benchmarks (bench/*.mjs): flags, a throwaway PostgreSQL, logins, the CLI, statistics.
+// Plain ESM run by node after `npm run build`: everything tenantctl-specific comes from ../dist.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { startCluster } from '../dist/pg/cluster.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const RESULTS = join(ROOT, 'bench', 'results');
+export const CLI = join(ROOT, 'bin', 'tenantctl');
+export const PASSWORD = 'Bench-1234!';
+
+/** --name value / --name=value / --flag; numbers stay strings until the caller converts them. */
+export function parseFlags(argv = process.argv.slice(2)) {
+  const flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    const eq = a.indexOf('=');
+    if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[a.slice(2)] = argv[++i];
+    else flags[a.slice(2)] = true;
+  }
+  return flags;
+}
+
+export function num(flags, name, fallback) {
+  const v = flags[name];
+  if (v === undefined || v === true) return fallback;
+  const n = Number(String(v).replace(/_/g, '').replace(/k$/i, '000').replace(/m$/i, '000000'));
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: not a number: ${v}`);
+  return n;
+}
+
+export function log(line) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+/** A throwaway server of this machine's PostgreSQL (never the test server), durable settings. */
+export async function benchCluster() {
+  const cluster = await startCluster({ provider: 'local', fast: false, log });
+  return cluster;
+}
+
+export function urlFor(cluster, database, user, password) {
+  const u = new URL(cluster.url(database));
+  u.username = encodeURIComponent(user);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
+/** A password login over TCP with one connection (postgres.js prepares statements by default). */
+export function login(url, extra = {}) {
+  return postgres(url, { max: 1, onnotice: () => {}, idle_timeout: 0, ...extra });
+}
+
+/** Run the built CLI; returns { code, stdout, stderr, ms }. */
+export function cli(args, env, options = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...env },
+    input: options.input,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (options.check !== false && r.status !== 0 && !(options.okCodes ?? []).includes(r.status)) {
+    throw new Error(`tenantctl ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  }
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms };
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function percentile(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+export function ms(t0) {
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/** The machine and software a figure was measured on. */
+export async function machine(cluster) {
+  const sql = login(cluster.url());
+  try {
+    const [{ version }] = await sql`SELECT version()`;
+    const settings = await sql`SELECT name, setting, unit FROM pg_settings
+      WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size', 'fsync', 'synchronous_commit', 'jit', 'max_connections')
+      ORDER BY name`;
+    return {
+      cpus: os.cpus().length,
+      nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(),
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+      loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+      postgres: version,
+      postgresSettings: Object.fromEntries(settings.map((s) => [s.name, s.unit ? `${s.setting} ${s.unit}` : s.setting])),
+      at: new Date().toISOString(),
+    };
+  } finally {
+    await sql.end();
+  }
+}
+
+export function writeResult(name, data) {
+  mkdirSync(RESULTS, { recursive: true });
+  const file = join(RESULTS, `${name}.json`);
+  writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
+  log(`wrote ${file}`);
+  return file;
+}
+
+export function readResult(name) {
+  try {
+    return JSON.parse(readFileSync(join(RESULTS, `${name}.json`), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,302 @@
+// Section 1 of BENCHMARKS.md: the read (and write) overhead of the compiled policies.
+//
+// For each query, four logins run it side by side, alternating, in the same run:
+//   compiled   the tenant user through the objects `tenantctl apply` made (persona view + RLS with InitPlans)
+//   baseline   a BYPASSRLS login with the same table privileges as the owner, hand-written WHERE org = '...'
+//   naive      the same policies with the template functions called per row (no sub-select, so no InitPlan)
+//   barrier    the compiled RLS policies under security_barrier views
+// naive and barrier are built by hand next to the compiled objects, in the same database and on the same
+// tables, from the catalog's own rendering of the compiled policies and views.
+//
+//   node bench/read-overhead.mjs [--tenants 100] [--orders 1000000] [--customers 100000] [--reps 200] [--quick]
+import { benchCluster, login, log, machine, median, ms, num, parseFlags, percentile, urlFor, writeResult, PASSWORD } from './lib.mjs';
+import { BASELINE, OPERATOR, READER, WRITER, createEcommerce, scaleFrom, slug } from './ecommerce.mjs';
+
+const flags = parseFlags();
+const quick = flags.quick === true;
+const DEFAULTS = quick
+  ? { tenants: 10, customers: 10_000, orders: 50_000 }
+  : { tenants: 100, customers: 100_000, orders: 1_000_000 };
+const scale = scaleFrom(flags, DEFAULTS);
+const REPS = num(flags, 'reps', quick ? 30 : 200);
+const WARMUP = num(flags, 'warmup', quick ? 5 : 20);
+/** A variant whose one execution takes longer than this gets only MIN_REPS repetitions. */
+const SLOW_MS = 200;
+const MIN_REPS = 5;
+const STATEMENT_TIMEOUT_MS = num(flags, 'statement-timeout', 60_000);
+const DATABASE = 'bench';
+const TENANT_INDEX = Math.floor(scale.tenants / 2) - 1 >= 0 ? Math.floor(scale.tenants / 2) - 1 : 0;
+const TENANT = slug(TENANT_INDEX);
+
+const command = `npm run bench${quick ? ':quick' : ''} -- --only read${['tenants', 'customers', 'orders', 'reps'].filter((k) => flags[k] !== undefined).map((k) => ` --${k} ${flags[k]}`).join('')}`;
+
+/** `( SELECT tenantctl.f(...) AS f)` -> `tenantctl.f(...)`: the same policy, without the InitPlan. */
+export function naiveExpression(expr) {
+  return expr.replace(/\(\s*SELECT\s+(tenantctl\.\w+\((?:'[^']*'(?:::text)?)?\))\s+AS\s+\w+\)/g, '$1');
+}
+
+async function buildVariants(cluster) {
+  const db = login(cluster.url(DATABASE));
+  const [reader] = await db`SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+    JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = ${WRITER}`;
+  const persona = reader.rolname.replace(/_reader$/, '');
+  const owner = `${persona}_owner`;
+  const policies = await db`SELECT tablename, policyname, permissive, cmd, qual, with_check FROM pg_policies
+    WHERE schemaname = 'public' AND ${owner} = ANY (roles) ORDER BY tablename, policyname`;
+  const views = await db.unsafe(`SELECT c.relname AS name, pg_get_viewdef(c.oid) AS def FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'v' ORDER BY 1`, [persona]);
+  await db.unsafe('SET search_path = public');
+  const created = { persona, naivePolicies: [], barrierViews: [] };
+
+  // naive: its own view owner role, the same policies without the sub-selects, the same views.
+  await db.unsafe(`CREATE ROLE bench_naive_owner NOLOGIN;
+    GRANT USAGE ON SCHEMA public TO bench_naive_owner;
+    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO bench_naive_owner;
+    CREATE SCHEMA bench_naive AUTHORIZATION bench_naive_owner`);
+  for (const p of policies) {
+    const name = `bench_naive_${p.policyname}`.slice(0, 63);
+    const text = `CREATE POLICY "${name}" ON public.${p.tablename} AS ${p.permissive} FOR ${p.cmd} TO bench_naive_owner`
+      + (p.qual ? ` USING (${naiveExpression(p.qual)})` : '') + (p.with_check ? ` WITH CHECK (${naiveExpression(p.with_check)})` : '');
+    await db.unsafe(text);
+    created.naivePolicies.push(text);
+  }
+  for (const v of views) {
+    await db.unsafe(`CREATE VIEW bench_naive.${v.name} AS ${v.def}`);
+    await db.unsafe(`ALTER VIEW bench_naive.${v.name} OWNER TO bench_naive_owner`);
+  }
+  // barrier: the compiled persona's owner (so the compiled RLS policies apply), security_barrier views.
+  await db.unsafe(`CREATE SCHEMA bench_barrier`);
+  for (const v of views) {
+    await db.unsafe(`CREATE VIEW bench_barrier.${v.name} WITH (security_barrier = true) AS ${v.def}`);
+    await db.unsafe(`ALTER VIEW bench_barrier.${v.name} OWNER TO ${owner}`);
+    created.barrierViews.push(`CREATE VIEW bench_barrier.${v.name} WITH (security_barrier = true) AS ${v.def.trim()}`);
+  }
+  for (const variant of ['naive', 'barrier']) {
+    await db.unsafe(`CREATE ROLE bench_${variant}_reader NOLOGIN;
+      GRANT USAGE ON SCHEMA bench_${variant} TO bench_${variant}_reader;
+      GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA bench_${variant} TO bench_${variant}_reader;
+      CREATE ROLE bench_${variant}_user LOGIN PASSWORD '${PASSWORD}' IN ROLE bench_${variant}_reader;
+      ALTER ROLE bench_${variant}_user IN DATABASE ${DATABASE} SET search_path = bench_${variant};
+      INSERT INTO tenantctl.principals (role, kind, tenant) VALUES ('bench_${variant}_user', 'user', '${TENANT}')`);
+  }
+  await db.end();
+  return created;
+}
+
+function queries(ids) {
+  const cols = 'id, org, customer_id, status, total_amount, created_at, updated_at';
+  const since = "timestamptz '2025-12-01 00:00+00'";
+  const T = `'${TENANT}'`;
+  return [
+    {
+      key: 'point', title: 'Point lookup by id',
+      tenant: `SELECT ${cols} FROM orders WHERE id = $1`,
+      baseline: `SELECT ${cols} FROM orders WHERE id = $1 AND org = ${T}`,
+      params: (i) => [ids.orders[i % ids.orders.length]],
+    },
+    {
+      key: 'latest50', title: "Tenant's 50 latest orders",
+      tenant: `SELECT ${cols} FROM orders ORDER BY created_at DESC LIMIT 50`,
+      baseline: `SELECT ${cols} FROM orders WHERE org = ${T} ORDER BY created_at DESC LIMIT 50`,
+      params: () => [],
+    },
+    {
+      key: 'countByStatus', title: 'Count by status',
+      tenant: `SELECT status, count(*) FROM orders GROUP BY status ORDER BY status`,
+      baseline: `SELECT status, count(*) FROM orders WHERE org = ${T} GROUP BY status ORDER BY status`,
+      params: () => [],
+    },
+    {
+      key: 'join', title: 'Orders ⋈ customers ⋈ order_items, sum (last 31 days)',
+      tenant: `SELECT c.id, c.last_name, sum(oi.quantity * oi.unit_price) AS total FROM orders o
+        JOIN customers c ON c.id = o.customer_id JOIN order_items oi ON oi.order_id = o.id
+        WHERE o.created_at >= ${since} GROUP BY c.id, c.last_name ORDER BY total DESC, c.id LIMIT 10`,
+      baseline: `SELECT c.id, c.last_name, sum(oi.quantity * oi.unit_price) AS total FROM orders o
+        JOIN customers c ON c.id = o.customer_id JOIN order_items oi ON oi.order_id = o.id
+        WHERE o.org = ${T} AND c.org = ${T} AND o.created_at >= ${since} GROUP BY c.id, c.last_name ORDER BY total DESC, c.id LIMIT 10`,
+      params: () => [],
+    },
+    {
+      key: 'masked', title: 'Masked column read (50 customers, ssn masked)',
+      tenant: `SELECT id, first_name, ssn FROM customers ORDER BY created_at DESC LIMIT 50`,
+      baseline: `SELECT id, first_name, '***-**-' || right(ssn, 4) AS ssn FROM customers WHERE org = ${T} ORDER BY created_at DESC LIMIT 50`,
+      params: () => [],
+    },
+    {
+      key: 'insert', title: 'Insert an order (readwrite user)', write: true,
+      tenant: `INSERT INTO orders (org, customer_id, status, total_amount) VALUES ('${TENANT}', $1, 'pending', 12.5)`,
+      baseline: `INSERT INTO orders (org, customer_id, status, total_amount) VALUES ('${TENANT}', $1, 'pending', 12.5)`,
+      params: (i) => [ids.customers[i % ids.customers.length]],
+    },
+    {
+      key: 'update', title: 'Update an order by id (readwrite user)', write: true,
+      tenant: `UPDATE orders SET status = 'processing', updated_at = now() WHERE id = $1`,
+      baseline: `UPDATE orders SET status = 'processing', updated_at = now() WHERE id = $1 AND org = ${T}`,
+      params: (i) => [ids.orders[i % ids.orders.length]],
+    },
+    {
+      key: 'organization', title: 'Own organization row (1 row of a 100-row table)',
+      tenant: `SELECT name FROM organizations`,
+      baseline: `SELECT name FROM organizations WHERE name = ${T}`,
+      params: () => [],
+    },
+    {
+      key: 'attr', title: "Fixed cost: SELECT tenantctl.attr('tenant') vs a constant",
+      tenant: `SELECT tenantctl.attr('tenant')`,
+      baseline: `SELECT ${T}::text`,
+      params: () => [],
+    },
+    {
+      key: 'visible', title: 'Fixed cost: SELECT tenantctl.visible() vs a constant',
+      tenant: `SELECT tenantctl.visible()`,
+      baseline: `SELECT true`,
+      params: () => [],
+    },
+  ];
+}
+
+const VARIANTS = ['compiled', 'baseline', 'naive', 'barrier'];
+
+const MODES = ['prepared', 'unprepared'];
+
+async function runQuery(conns, q, mode) {
+  const prepare = mode === 'prepared';
+  const sqlFor = (v) => (v === 'baseline' ? q.baseline : q.tenant);
+  const connFor = (v) => (v === 'compiled' ? (q.write ? conns.writer : conns.reader) : conns[v]);
+  const once = async (v, i) => {
+    const sql = connFor(v);
+    if (q.write) {
+      // Writes run in a transaction that is rolled back, timing the statement only: the commit's WAL flush is
+      // the same for every variant and, on a loaded machine, the noisiest part.
+      await sql.unsafe('BEGIN');
+      const t0 = process.hrtime.bigint();
+      try {
+        await sql.unsafe(sqlFor(v), q.params(i), { prepare });
+        return ms(t0);
+      } finally {
+        await sql.unsafe('ROLLBACK');
+      }
+    }
+    const t0 = process.hrtime.bigint();
+    const rows = await sql.unsafe(sqlFor(v), q.params(i), { prepare });
+    const t = ms(t0);
+    if (i === 0) (q.rows ??= {})[v] = rows.count ?? rows.length;
+    return t;
+  };
+  const times = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+  const failed = {};
+  // Warm-up (also decides whether a variant is too slow for the full repetition count).
+  const reps = {};
+  for (const v of VARIANTS) {
+    let first;
+    try {
+      first = await once(v, 0);
+      for (let w = 1; w < (first > SLOW_MS ? 1 : WARMUP); w++) await once(v, w);
+    } catch (e) {
+      failed[v] = `${e.code ?? ''} ${e.message}`.trim();
+      continue;
+    }
+    reps[v] = first > SLOW_MS ? MIN_REPS : REPS;
+  }
+  for (let i = 0; i < REPS; i++) {
+    // Alternate, rotating which variant goes first so none always runs on a cache warmed by another.
+    const order = VARIANTS.map((_, k) => VARIANTS[(i + k) % VARIANTS.length]);
+    for (const v of order) {
+      if (failed[v] || times[v].length >= reps[v]) continue;
+      try {
+        times[v].push(await once(v, i + 1));
+      } catch (e) {
+        failed[v] = `${e.code ?? ''} ${e.message}`.trim();
+      }
+    }
+  }
+  return { times, failed };
+}
+
+async function explainAll(conns, q) {
+  const out = {};
+  for (const v of VARIANTS) {
+    const sql = v === 'compiled' ? (q.write ? conns.writer : conns.reader) : conns[v];
+    const text = v === 'baseline' ? q.baseline : q.tenant;
+    const literalParams = q.params(1).map((p) => `'${p}'`);
+    const inlined = text.replace(/\$(\d+)/g, (_, n) => literalParams[Number(n) - 1]);
+    try {
+      await sql.unsafe('BEGIN');
+      const rows = await sql.unsafe(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${inlined}`);
+      out[v] = rows.map((r) => r['QUERY PLAN']).join('\n');
+    } catch (e) {
+      out[v] = `(EXPLAIN ANALYZE failed: ${e.message})`;
+    } finally {
+      await sql.unsafe('ROLLBACK').catch(() => {});
+    }
+  }
+  return out;
+}
+
+export async function main() {
+  const started = process.hrtime.bigint();
+  log(`read overhead: ${scale.tenants} tenants, ${scale.customers} customers, ${scale.orders} orders, ${scale.items} order items; tenant ${TENANT}; ${REPS} repetitions`);
+  const cluster = await benchCluster();
+  try {
+    const env = await machine(cluster);
+    const load0 = process.hrtime.bigint();
+    const loaded = await createEcommerce(cluster, DATABASE, scale, TENANT);
+    const loadMs = ms(load0);
+    const variants = await buildVariants(cluster);
+    const url = (u) => urlFor(cluster, DATABASE, u, PASSWORD);
+    const opts = { connection: { statement_timeout: STATEMENT_TIMEOUT_MS } };
+    const conns = {
+      reader: login(url(READER), opts),
+      writer: login(url(WRITER), opts),
+      baseline: login(url(BASELINE), opts),
+      naive: login(url('bench_naive_user'), opts),
+      barrier: login(url('bench_barrier_user'), opts),
+    };
+    const db = login(cluster.url(DATABASE));
+    const ids = {
+      orders: (await db.unsafe(`SELECT id FROM orders WHERE org = $1 ORDER BY md5(id::text) LIMIT 500`, [TENANT])).map((r) => r.id),
+      customers: (await db.unsafe(`SELECT id FROM customers WHERE org = $1 ORDER BY md5(id::text) LIMIT 500`, [TENANT])).map((r) => r.id),
+    };
+    const perTenant = (await db.unsafe(`SELECT count(*)::int AS n FROM orders WHERE org = $1`, [TENANT]))[0].n;
+    await db.end();
+    // Every login sees what it should before anything is timed.
+    for (const [name, c] of Object.entries(conns)) {
+      const [r] = await c.unsafe(`SELECT count(DISTINCT org)::int AS orgs, count(*)::int AS n FROM orders`);
+      const want = name === 'baseline' ? { orgs: scale.tenants, n: scale.orders } : { orgs: 1, n: perTenant };
+      if (r.orgs !== want.orgs || r.n !== want.n) throw new Error(`${name} sees ${JSON.stringify(r)}, expected ${JSON.stringify(want)}`);
+    }
+    const results = [];
+    for (const q of queries(ids)) {
+      const modes = {};
+      for (const mode of MODES) {
+        log(`query ${q.key} (${mode})`);
+        const { times, failed } = await runQuery(conns, q, mode);
+        const stats = {};
+        for (const v of VARIANTS) {
+          const xs = times[v];
+          stats[v] = xs.length
+            ? { n: xs.length, median: median(xs), p10: percentile(xs, 10), p90: percentile(xs, 90) }
+            : { n: 0, error: failed[v] ?? 'not run' };
+        }
+        const c = stats.compiled.median;
+        const b = stats.baseline.median;
+        modes[mode] = { stats, ratio: c / b, diffMs: c - b, naiveRatio: stats.naive.median / b, barrierRatio: stats.barrier.median / b };
+        log(`  compiled ${c?.toFixed(3)} ms, baseline ${b?.toFixed(3)} ms, ratio ${(c / b).toFixed(3)}, naive ${stats.naive.median?.toFixed(3) ?? stats.naive.error}, barrier ${stats.barrier.median?.toFixed(3) ?? stats.barrier.error}`);
+      }
+      const explain = await explainAll(conns, q);
+      results.push({
+        key: q.key, title: q.title, write: !!q.write, tenantSql: q.tenant.replace(/\s+/g, ' '), baselineSql: q.baseline.replace(/\s+/g, ' '),
+        rows: q.rows, modes, explain,
+      });
+    }
+    for (const c of Object.values(conns)) await c.end();
+    writeResult(quick ? 'read-overhead-quick' : 'read-overhead', {
+      command, scale, tenant: TENANT, ordersOfTenant: perTenant, reps: REPS, warmup: WARMUP, machine: env, machineAfter: { loadAverage: (await import('node:os')).loadavg() },
+      load: { totalMs: loadMs, ...loaded.timings, databaseSize: loaded.size }, variants, results, totalMs: ms(started),
+    });
+  } finally {
+    await cluster.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

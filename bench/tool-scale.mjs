@@ -1,0 +1,166 @@
+// Section 2 of BENCHMARKS.md: the tool itself at scale. A generated schema of N tables (default 500) and a
+// policy file with 1,000 users in 100 tenants, a row filter on every table, masks on 100 tables and denies
+// on 100 more: times of `validate`, a cold `apply`, a no-op `plan` and the plan of a one-line change, run
+// as the CLI (node start-up included), and the number of statements each sends (from the server's
+// log_statement log), at two schema sizes to show whether it grows with the number of tables.
+//
+//   node bench/tool-scale.mjs [--tables 500] [--small-tables 50] [--users 1000] [--tenants 100] [--quick]
+import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import YAML from 'yaml';
+import { scramVerifier } from '../dist/pg/scram.js';
+import { benchCluster, cli, log, login, machine, num, parseFlags, urlFor, writeResult, PASSWORD } from './lib.mjs';
+
+const flags = parseFlags();
+const quick = flags.quick === true;
+const TABLES = num(flags, 'tables', quick ? 100 : 500);
+const SMALL = num(flags, 'small-tables', quick ? 20 : 50);
+const USERS = num(flags, 'users', quick ? 200 : 1000);
+const TENANTS = num(flags, 'tenants', quick ? 20 : 100);
+const command = `npm run bench${quick ? ':quick' : ''} -- --only tool${['tables', 'small-tables', 'users', 'tenants'].filter((k) => flags[k] !== undefined).map((k) => ` --${k} ${flags[k]}`).join('')}`;
+
+function schemaSql(tables) {
+  const out = [];
+  for (let i = 1; i <= tables; i++) {
+    const t = `t${String(i).padStart(4, '0')}`;
+    out.push(`CREATE TABLE ${t} (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      org text NOT NULL,
+      name text NOT NULL,
+      email text,
+      secret text,
+      amount numeric(10,2) NOT NULL DEFAULT 0,
+      created_at timestamptz NOT NULL DEFAULT now());
+    CREATE INDEX ${t}_org_created_at_idx ON ${t} (org, created_at);`);
+  }
+  return out.join('\n');
+}
+
+/** The policy file. One user in ten is readwrite and one in three is in role restricted: four personas. */
+function policyDoc(tables, users, tenants, prefix, verifier) {
+  const names = Array.from({ length: tables }, (_, i) => `t${String(i + 1).padStart(4, '0')}`);
+  // Masks on 100 tables and denies on 100 others (a fifth of each for smaller schemas).
+  const affected = Math.min(100, Math.floor(tables / 5));
+  const masked = names.slice(0, affected);
+  const denied = names.slice(affected, 2 * affected);
+  const doc = {
+    version: 1,
+    mode: 'policy_required',
+    schemas: ['public'],
+    roles: [{ name: `${prefix}restricted` }],
+    users: Array.from({ length: users }, (_, i) => ({
+      name: `${prefix}u${String(i + 1).padStart(4, '0')}`,
+      password: { scram: verifier },
+      tenant: `t${String((i % tenants) + 1).padStart(3, '0')}`,
+      access: i % 10 === 0 ? 'readwrite' : 'read',
+      ...(i % 3 === 0 ? { roles: [`${prefix}restricted`] } : {}),
+    })),
+    policies: [],
+    assignments: [],
+  };
+  // Row filters on every table: ten policies of (up to) fifty tables each.
+  for (let k = 0; k * 50 < tables; k++) {
+    doc.policies.push({ name: `tenant-isolation-${k}`, type: 'row_filter', tables: names.slice(k * 50, (k + 1) * 50), filter: 'org = {user.tenant}' });
+    doc.assignments.push({ policy: `tenant-isolation-${k}`, to: 'all' });
+  }
+  for (const t of masked) {
+    doc.policies.push({ name: `mask-${t}`, type: 'column_mask', table: t, column: 'email', mask: "'***@' || split_part(email, '@', 2)" });
+    doc.assignments.push({ policy: `mask-${t}`, to: 'all' });
+  }
+  for (const t of denied) {
+    doc.policies.push({ name: `deny-${t}`, type: 'column_deny', table: t, columns: ['secret'] });
+    doc.assignments.push({ policy: `deny-${t}`, to: { role: `${prefix}restricted` } });
+  }
+  return doc;
+}
+
+/** Statements the server logged (log_statement = all for the operator) while fn ran. */
+async function countStatements(logFile, fn) {
+  const before = statSync(logFile).size;
+  const result = await fn();
+  await new Promise((r) => setTimeout(r, 300)); // the logging collector is not involved, but be safe
+  const text = readFileSync(logFile, 'utf8').slice(before);
+  const statements = text.split('\n').filter((l) => /LOG:\s+(statement|execute [^:]*):/.test(l));
+  return { result, statements: statements.length };
+}
+
+async function scenario(cluster, logFile, tables, verifier) {
+  const database = `tool${tables}`;
+  const prefix = `s${tables}_`;
+  const operator = { user: `${prefix}admin`, password: 'bench-admin-pw' };
+  const su = login(cluster.url());
+  await su.unsafe(`CREATE ROLE ${operator.user} LOGIN CREATEROLE PASSWORD '${operator.password}'`);
+  await su.unsafe(`CREATE DATABASE ${database} OWNER ${operator.user}`);
+  await su.end();
+  const url = urlFor(cluster, database, operator.user, operator.password);
+  const op = login(url);
+  await op.unsafe(schemaSql(tables));
+  await op.end();
+  const env = { DATABASE_URL: url, BENCH_PASSWORD: PASSWORD };
+  cli(['migrate', 'up'], env);
+  const reg = login(url);
+  await reg.unsafe(`INSERT INTO tenant_registry.tenants (slug, name, status)
+    SELECT 't' || lpad(i::text, 3, '0'), 'Tenant ' || i, 'active' FROM generate_series(1, ${TENANTS}) i`);
+  await reg.end();
+  const dir = mkdtempSync(join(tmpdir(), 'tenantctl-bench-tool-'));
+  const file = join(dir, 'policies.yaml');
+  const doc = policyDoc(tables, USERS, TENANTS, prefix, verifier);
+  const text = YAML.stringify(doc);
+  writeFileSync(file, text);
+  const suLog = login(cluster.url());
+  await suLog.unsafe(`ALTER ROLE ${operator.user} SET log_statement = 'all'`);
+  await suLog.end();
+
+  const r = { tables, users: USERS, tenants: TENANTS, policies: doc.policies.length, masked: doc.policies.filter((p) => p.type === 'column_mask').length, denied: doc.policies.filter((p) => p.type === 'column_deny').length, fileBytes: Buffer.byteLength(text), fileLines: text.split('\n').length };
+  log(`${tables} tables: validate`);
+  r.validate = cli(['validate', file], env).ms;
+  log(`${tables} tables: cold apply`);
+  const apply = await countStatements(logFile, async () => cli(['apply', file, '--yes'], env));
+  r.coldApply = { ms: apply.result.ms, statements: apply.statements };
+  const personas = login(cluster.url(database));
+  const [p] = await personas`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'tenantctl\\_%' AND nspname <> 'tenantctl'`;
+  const [rls] = await personas`SELECT count(*)::int AS n FROM pg_policies WHERE schemaname = 'public'`;
+  await personas.end();
+  r.personas = p.n;
+  r.rlsPolicies = rls.n;
+  r.noopPlan = [];
+  for (let k = 0; k < (quick ? 2 : 5); k++) {
+    const noop = await countStatements(logFile, async () => cli(['plan', file], env));
+    if (!/No changes/.test(noop.result.stdout)) throw new Error(`no-op plan printed:\n${noop.result.stdout.slice(0, 2000)}`);
+    r.noopPlan.push({ ms: noop.result.ms, statements: noop.statements });
+  }
+  // One line changed: the first mask's expression.
+  const changed = text.replace(`'***@' || split_part(email, '@', 2)`, `'[hidden]'`);
+  if (changed === text) throw new Error('the one-line change did not apply');
+  const changedFile = join(dir, 'changed.yaml');
+  writeFileSync(changedFile, changed);
+  r.changePlan = [];
+  for (let k = 0; k < (quick ? 2 : 5); k++) {
+    const c = await countStatements(logFile, async () => cli(['plan', changedFile], env, { okCodes: [2] }));
+    r.changePlan.push({ ms: c.result.ms, statements: c.statements, output: k === 0 ? c.result.stdout.slice(0, 3000) : undefined });
+  }
+  // A second apply of the same file changes nothing.
+  const again = cli(['apply', file, '--yes'], env);
+  r.secondApply = { ms: again.ms, output: again.stdout.trim().split('\n').slice(-1)[0] };
+  // Node start-up alone, for reference: every CLI time above includes it.
+  r.cliStartup = cli(['--version'], {}).ms;
+  return r;
+}
+
+export async function main() {
+  log(`tool at scale: ${TABLES} and ${SMALL} tables, ${USERS} users, ${TENANTS} tenants`);
+  const cluster = await benchCluster();
+  try {
+    const env = await machine(cluster);
+    const logFile = join(dirname(cluster.dataDir), 'server.log');
+    const verifier = scramVerifier(PASSWORD);
+    const scenarios = [];
+    for (const tables of [SMALL, TABLES]) scenarios.push(await scenario(cluster, logFile, tables, verifier));
+    writeResult(quick ? 'tool-scale-quick' : 'tool-scale', { command, machine: env, scenarios });
+  } finally {
+    await cluster.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
