@@ -1,6 +1,6 @@
 // A reference evaluator for the differential fuzzer, written from /work/shared/design/policy-language.md
-// ("Combining", rules 1-5, both modes) and nothing else: it does not import src/compile, src/plan or
-// src/policy. For each user and governed table of a generated case it says whether the table exists for the
+// ("Combining", rules 1-5, both modes), plus the decisions the README documents where the design is silent
+// (marked where used); it does not import src/compile, src/plan or src/policy. For each user and governed table of a generated case it says whether the table exists for the
 // user, its columns in order, and every visible row and value (masks and filters evaluated in JS, with SQL's
 // three-valued logic). Where the design calls the file an error (a mask tie, a user without a tenant whose
 // policies read {user.tenant}) it expects apply to refuse it.
@@ -89,6 +89,9 @@ class Evaluator {
     // 1. table_deny assigned: the table does not exist for the user.
     if (here.some((r) => r.policy.type === 'table_deny')) return { exists: false };
     const columns = this.columns(t, here);
+    // Rule 4 leaves no column: the README's documented decision (where the design is silent on a table with
+    // no columns) is that the table does not exist for the user, as with table_deny.
+    if (columns.length === 0) return { exists: false };
     const masks = new Map(columns.map((col) => [col, this.mask(t, col, here)] as const));
     const rows = this.rows(t).map((row) =>
       columns.map((col) => {
@@ -131,10 +134,11 @@ class Evaluator {
   /**
    * 2. and 3. Readable in open mode, or in policy_required mode when an assigned row_filter or column_allow
    * targets the table (otherwise zero rows); every assigned row_filter ANDed. Archived tenants see nothing.
+   * A table that does not exist for the user has no rows for it, in subqueries too.
    */
   rows(t: TableDef): Row[] {
     const here = this.reach.filter((r) => targets(r.policy).includes(t.name));
-    if (here.some((r) => r.policy.type === 'table_deny')) return [];
+    if (here.some((r) => r.policy.type === 'table_deny') || this.columns(t, here).length === 0) return [];
     const tenant = this.c.tenants.find((x) => x.slug === this.user.tenant);
     if (tenant?.status === 'archived') return [];
     const filters = [...new Set(here.flatMap((r) => (r.policy.type === 'row_filter' ? [r.policy.filter] : [])))];
