@@ -1,6 +1,8 @@
 // Discrepancies between tenantctl and policy-language.md found by the differential fuzzer, reduced to a minimal
-// file and kept as regression tests once fixed. (An open one is an `it.fails` asserting the design, next to a
-// plain `it` pinning today's behaviour, with its tolerance in harness.ts KNOWN.)
+// file. An open one is an `it.fails` asserting the design (it fails today, so it passes), next to a plain `it`
+// pinning today's behaviour so that `it.fails` cannot pass for another reason; its tolerance is in harness.ts
+// KNOWN. When it is fixed, both start failing: drop the `today` test, `.fails` and the KNOWN entry.
+// Fixed ones stay as regression tests.
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -12,23 +14,29 @@ const PASSWORD = 'found-pw';
 let db: TestDatabase;
 let masked: postgres.Sql;
 let denied: postgres.Sql;
+let teamless: postgres.Sql;
 const name = (n: string): string => `${n}_${db.name.slice(-6)}`;
 
 // kmask: column_allow keeps only `name`, which is masked with a constant (seed 1, case 90, shrunk).
 // kdeny: every column denied (seed 1, case 2, shrunk).
+// kteams: an empty list attribute, read by a filter that is true for every row when the list is empty
+// (seed 3, case 128, shrunk).
 const policies = (): string => `version: 1
 mode: open
 users:
   - { name: ${name('kmask')}, password: { env: FOUND_PASSWORD }, tenant: acme }
   - { name: ${name('kdeny')}, password: { env: FOUND_PASSWORD }, tenant: acme }
+  - { name: ${name('kteams')}, password: { env: FOUND_PASSWORD }, tenant: acme, attributes: { teams: [] } }
 policies:
   - { name: only-name, type: column_allow, tables: [accounts], columns: [name] }
   - { name: hide-name, type: column_mask, table: accounts, column: name, mask: "'[hidden]'" }
   - { name: deny-all, type: column_deny, table: accounts, columns: [id, name, note] }
+  - { name: not-my-teams, type: row_filter, tables: [accounts], filter: "NOT (name = ANY({user.teams}))" }
 assignments:
   - { policy: only-name, to: { user: ${name('kmask')} } }
   - { policy: hide-name, to: { user: ${name('kmask')} } }
   - { policy: deny-all, to: { user: ${name('kdeny')} } }
+  - { policy: not-my-teams, to: { user: ${name('kteams')} } }
 `;
 
 beforeAll(async () => {
@@ -42,11 +50,12 @@ beforeAll(async () => {
   expect(r.code).toBe(0);
   masked = postgres(db.urlFor(name('kmask'), PASSWORD), { max: 1, onnotice: () => {} });
   denied = postgres(db.urlFor(name('kdeny'), PASSWORD), { max: 1, onnotice: () => {} });
+  teamless = postgres(db.urlFor(name('kteams'), PASSWORD), { max: 1, onnotice: () => {} });
 });
 
 afterAll(async () => {
-  await Promise.all([masked?.end(), denied?.end()]);
-  await disposeDatabase(db, [name('kmask'), name('kdeny')]);
+  await Promise.all([masked?.end(), denied?.end(), teamless?.end()]);
+  await disposeDatabase(db, [name('kmask'), name('kdeny'), name('kteams')]);
 });
 
 // Both failed with "permission denied for table accounts" (42501) before 2073f47: the persona's view read no
@@ -58,5 +67,20 @@ describe('a table whose visible values read no column of it (found by the fuzzer
 
   it('every column denied: the table does not exist for the user (the README\'s decision where rule 4 leaves no column)', async () => {
     await expect(denied`SELECT count(*) FROM accounts`).rejects.toMatchObject({ code: '42P01', message: 'relation "accounts" does not exist' });
+  });
+});
+
+// OPEN. "A list attribute is an array" (Templates) and "an attribute missing for one user is NULL": an empty
+// list is an empty array, not a missing attribute. tenantctl.attr() (sql/runtime.sql) builds the list with
+// `array_agg(...)`, which returns NULL over zero elements, so `{user.teams}` of `teams: []` reads as NULL:
+// `name = ANY({user.teams})` is NULL instead of false, and `NOT (name = ANY({user.teams}))`, true for every row
+// per the design, hides every row. (Fix: `coalesce(array_agg(...), '{}')`; apps' settings are not affected.)
+describe('an empty list attribute (harness.ts KNOWN.emptyListIsNull)', () => {
+  it('today: {user.teams} of `teams: []` reads as NULL, so the user sees no row', async () => {
+    expect(await teamless`SELECT * FROM accounts`).toEqual([]);
+  });
+
+  it.fails('`teams: []` is an empty array: NOT (name = ANY({user.teams})) is true for every row', async () => {
+    expect(await teamless`SELECT id FROM accounts ORDER BY id`).toEqual([{ id: 1 }, { id: 2 }]);
   });
 });

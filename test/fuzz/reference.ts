@@ -78,10 +78,12 @@ class Evaluator {
     private readonly c: Case,
     private readonly user: UserDef,
     private readonly reach: readonly Reached[],
+    private readonly quirks: Quirks,
   ) {}
 
   private attr(name: string): Value | readonly string[] {
-    return attribute(this.c, this.user, name);
+    const v = attribute(this.c, this.user, name);
+    return this.quirks.emptyListIsNull && Array.isArray(v) && v.length === 0 ? null : v;
   }
 
   table(t: TableDef): TableView {
@@ -228,13 +230,23 @@ class Evaluator {
   }
 }
 
-export function expectation(c: Case): Expectation {
+/**
+ * Departures from the design that tenantctl is known to make (each pinned by an `it.fails` test in
+ * found.test.ts): the harness accepts a read that matches the design, or else one that matches the design
+ * with a known quirk, and counts the latter.
+ */
+export interface Quirks {
+  /** `{user.teams}` of a user whose list is empty reads as NULL instead of an empty array. */
+  readonly emptyListIsNull?: boolean;
+}
+
+export function expectation(c: Case, quirks: Quirks = {}): Expectation {
   const reasons: { why: string; message?: RegExp }[] = [];
   let outcome: Expectation['outcome'] = 'applied';
   const views = new Map<string, Map<string, TableView>>();
   for (const user of c.users) {
     const reach = reached(c, user);
-    const ev = new Evaluator(c, user, reach);
+    const ev = new Evaluator(c, user, reach, quirks);
     // Principals: `tenant` is required unless the user's assigned policies never read {user.tenant}.
     if (user.tenant === undefined) {
       const reader = reach.find((r) => readsTenant(r.policy));
