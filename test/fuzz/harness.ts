@@ -18,6 +18,9 @@ export interface CaseResult {
   readonly reads: number;
   /** Reads that hit a KNOWN discrepancy. */
   readonly tolerated: readonly string[];
+  /** Reads that returned rows, and reads of a table that does not exist for the user (42P01). */
+  readonly withRows: number;
+  readonly absent: number;
 }
 
 type Actual = { exists: false } | { exists: true; columns: string[]; rows: Value[][] } | { error: string };
@@ -98,15 +101,17 @@ export async function runCase(c: Case): Promise<CaseResult> {
     const why = expected.reasons.map((x) => `  - ${x.why}`).join('\n');
     if (expected.outcome === 'rejected') {
       const unmatched = expected.reasons.filter((x) => x.message && !x.message.test(r.stderr));
-      if (r.code === 1 && unmatched.length < expected.reasons.length) return { outcome: 'refused', reads: 0, tolerated: [] };
+      if (r.code === 1 && unmatched.length < expected.reasons.length) return { outcome: 'refused', reads: 0, tolerated: [], withRows: 0, absent: 0 };
       throw new Error(`apply should have refused the file (exit 1) because:\n${why}\nbut exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${describeCase(c, yaml)}`);
     }
-    if (expected.outcome === 'either' && r.code === 1) return { outcome: 'refused', reads: 0, tolerated: [] };
+    if (expected.outcome === 'either' && r.code === 1) return { outcome: 'refused', reads: 0, tolerated: [], withRows: 0, absent: 0 };
     if (r.code !== 0) throw new Error(`apply failed (exit ${r.code}) on a file the reference accepts:\n${r.stderr}\n${describeCase(c, yaml)}`);
 
     const differences: string[] = [];
     let reads = 0;
     const tolerated: string[] = [];
+    let withRows = 0;
+    let absent = 0;
     for (const user of c.users) {
       const session = postgres(db.urlFor(user.name, PASSWORD), { max: 1, onnotice: () => {}, connect_timeout: 10 });
       sessions.push(session);
@@ -114,6 +119,8 @@ export async function runCase(c: Case): Promise<CaseResult> {
         const want = expected.views.get(user.name)!.get(t.name)!;
         const got = await read(session, t.name);
         reads++;
+        if ('exists' in got && got.exists && got.rows.length > 0) withRows++;
+        if ('exists' in got && !got.exists) absent++;
         if (same(want, got)) continue;
         const known = quirky.find((q) => same(q.expected.views.get(user.name)!.get(t.name)!, got));
         if (known) tolerated.push(known.name);
@@ -123,7 +130,7 @@ export async function runCase(c: Case): Promise<CaseResult> {
     if (differences.length > 0) {
       throw new Error(`${differences.length} difference(s) from the reference:\n${differences.join('\n')}\n${why ? `notes:\n${why}\n` : ''}${describeCase(c, yaml)}`);
     }
-    return { outcome: 'compared', reads, tolerated };
+    return { outcome: 'compared', reads, tolerated, withRows, absent };
   } finally {
     await Promise.all(sessions.map((s) => s.end({ timeout: 5 })));
     await disposeDatabase(db, [...c.users.map((u) => u.name), ...c.roles]);
@@ -161,6 +168,8 @@ export interface FuzzOptions {
    */
   readonly shrinkBudgetMs?: number;
   readonly onCase?: (result: CaseResult, raw: RawCase) => void;
+  /** fast-check's replay path of a reported failure (with its seed): runs that case, then its shrinking. */
+  readonly path?: string;
 }
 
 export interface FuzzCounts {
@@ -168,13 +177,15 @@ export interface FuzzCounts {
   refused: number;
   reads: number;
   shrinkSteps: number;
+  withRows: number;
+  absent: number;
   /** KNOWN discrepancy -> reads that hit it. */
   known: Record<string, number>;
 }
 
 /** The property: every generated case agrees with the reference. Rejects with fast-check's report (shrunk case). */
 export async function fuzz(options: FuzzOptions): Promise<FuzzCounts> {
-  const counts: FuzzCounts = { compared: 0, refused: 0, reads: 0, shrinkSteps: 0, known: {} };
+  const counts: FuzzCounts = { compared: 0, refused: 0, reads: 0, shrinkSteps: 0, withRows: 0, absent: 0, known: {} };
   let failedAt: number | undefined;
   await fc.assert(
     fc.asyncProperty(rawCase, async (raw: RawCase) => {
@@ -187,6 +198,8 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzCounts> {
         if (failedAt === undefined) {
           counts[result.outcome]++;
           counts.reads += result.reads;
+          counts.withRows += result.withRows;
+          counts.absent += result.absent;
           for (const k of result.tolerated) counts.known[k] = (counts.known[k] ?? 0) + 1;
           options.onCase?.(result, raw);
         }
@@ -195,7 +208,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzCounts> {
         throw e;
       }
     }),
-    { numRuns: options.runs, seed: options.seed, endOnFailure: false },
+    { numRuns: options.runs, seed: options.seed, endOnFailure: false, ...(options.path ? { path: options.path } : {}) },
   );
   return counts;
 }
