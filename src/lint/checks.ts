@@ -10,14 +10,20 @@ import { LEVEL_ORDER, type Finding, type LintInput } from './types.js';
 const q = (schema: string, name: string): string => `${schema}.${name}`;
 const COMMANDS: Readonly<Record<CatalogPolicy['command'], string>> = { r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' };
 
-/** Roles reachable from `name` through memberships (SET ROLE targets and inherited privileges), `name` included. */
-export function reachableRoles(catalog: CatalogState, name: string): Set<string> {
+const edge = (member: string, role: string): string => `${member}\u0000${role}`;
+const adminOnly = (input: LintInput): Set<string> => new Set((input.facts.adminOnlyMemberships ?? []).map((m) => edge(m.member, m.role)));
+
+/**
+ * Roles reachable from `name` through memberships (SET ROLE targets and inherited privileges), `name` included.
+ * `skip`: memberships (member NUL role) that give neither SET nor INHERIT.
+ */
+export function reachableRoles(catalog: CatalogState, name: string, skip: ReadonlySet<string> = new Set()): Set<string> {
   const byName = new Map(catalog.roles.map((r) => [r.name, r] as const));
   const seen = new Set<string>([name]);
   const stack = [name];
   while (stack.length > 0) {
-    const r = byName.get(stack.pop() as string);
-    for (const g of r?.memberOf ?? []) if (!seen.has(g)) (seen.add(g), stack.push(g));
+    const m = stack.pop() as string;
+    for (const g of byName.get(m)?.memberOf ?? []) if (!seen.has(g) && !skip.has(edge(m, g))) (seen.add(g), stack.push(g));
   }
   return seen;
 }
@@ -33,14 +39,15 @@ export function dataPlaneRoles(input: LintInput): string[] {
   const readers = new Set(
     catalog.schemas.filter((s) => s.name.startsWith(PERSONA_SCHEMA_PREFIX) && (s.comment ?? '').startsWith(MANAGED_MARKER)).map((s) => `${s.name}_reader`),
   );
-  for (const r of catalog.roles) if (r.memberOf.some((g) => readers.has(g))) names.add(r.name);
+  const skip = adminOnly(input);
+  for (const r of catalog.roles) if (r.memberOf.some((g) => readers.has(g) && !skip.has(edge(r.name, g)))) names.add(r.name);
   return [...names].filter((n) => catalog.roles.some((r) => r.name === n)).sort();
 }
 
 /** Every role a data-plane role is or can become, plus `public`. */
 function dataPlaneReach(input: LintInput): Set<string> {
   const reach = new Set<string>(['public']);
-  for (const d of dataPlaneRoles(input)) for (const r of reachableRoles(input.catalog, d)) reach.add(r);
+  for (const d of dataPlaneRoles(input)) for (const r of reachableRoles(input.catalog, d, adminOnly(input))) reach.add(r);
   return reach;
 }
 
@@ -257,7 +264,7 @@ export function checkDataPlaneRoles(input: LintInput): Finding[] {
   const out: Finding[] = [];
   const via = (d: string, r: string): string => (r === d ? '' : ` through its membership in ${r}`);
   for (const d of dataPlaneRoles(input)) {
-    const reach = [...reachableRoles(catalog, d)].sort((a, b) => (a === d ? -1 : b === d ? 1 : a.localeCompare(b)));
+    const reach = [...reachableRoles(catalog, d, adminOnly(input))].sort((a, b) => (a === d ? -1 : b === d ? 1 : a.localeCompare(b)));
     const su = reach.find((r) => byName.get(r)?.superuser);
     if (su !== undefined) {
       out.push({

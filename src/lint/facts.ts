@@ -1,6 +1,6 @@
 // The facts `tenantctl lint` needs beyond the CatalogState, read in a constant number of queries (never one per
 // object): the governed-schema candidates and database privileges (one query), then indexes, SECURITY DEFINER
-// functions and schema privileges (one query each). Materialized views and foreign tables are already in
+// functions, schema privileges and (PostgreSQL 16+) ADMIN-only memberships (one query each). Materialized views and foreign tables are already in
 // CatalogState.tables; the server version is CatalogState.serverVersionNum.
 //
 // runLint() reads everything in one REPEATABLE READ READ ONLY transaction with search_path pinned to pg_catalog, so
@@ -19,6 +19,7 @@ const USER_SCHEMA = (n: string): string => `(${n}.nspname NOT LIKE 'pg\\_%' AND 
 /** $1: the registry schema. Schemas holding a table with row security, other than tenantctl's own. */
 export const META_SQL = `
 SELECT pg_catalog.current_setting('server_version') AS server_version,
+       pg_catalog.current_setting('server_version_num')::int AS server_version_num,
        pg_catalog.to_json(ARRAY(
          SELECT DISTINCT n.nspname::text
            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -65,6 +66,12 @@ SELECT n.nspname::text AS schema, pg_catalog.pg_get_userbyid(n.nspowner)::text A
   FROM pg_catalog.pg_namespace n
  WHERE ${USER_SCHEMA('n')}`;
 
+/** PostgreSQL 16+: memberships with neither SET nor INHERIT (only ADMIN). */
+export const ADMIN_ONLY_MEMBERSHIPS_SQL = `
+SELECT pg_catalog.pg_get_userbyid(m.member)::text AS member, pg_catalog.pg_get_userbyid(m.roleid)::text AS role
+  FROM pg_catalog.pg_auth_members m
+ WHERE NOT m.set_option AND NOT m.inherit_option`;
+
 async function rows<R>(sql: Executor, text: string, params: unknown[] = []): Promise<R[]> {
   return (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as R[];
 }
@@ -87,16 +94,17 @@ export async function runLint(sql: postgres.Sql, options: LintOptions): Promise<
   await loadSqlParser();
   const input = await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
     await tx.unsafe('SET LOCAL search_path = pg_catalog');
-    const [meta] = await rows<{ server_version: string; rls_schemas: string[]; has_public: boolean; database_public: string[] }>(tx, META_SQL, [options.registrySchema]);
+    const [meta] = await rows<{ server_version: string; server_version_num: number; rls_schemas: string[]; has_public: boolean; database_public: string[] }>(tx, META_SQL, [options.registrySchema]);
     if (meta === undefined) throw new Error('lint: the catalog query returned no row');
     const governedSchemas = options.file
       ? [...options.file.schemas]
       : [...new Set([...(meta.has_public ? ['public'] : []), ...meta.rls_schemas])].sort();
     const catalog = await readCatalog(tx, { schemas: governedSchemas, registrySchema: options.registrySchema });
-    const [indexes, functions, acls] = await Promise.all([
+    const [indexes, functions, acls, adminOnly] = await Promise.all([
       rows<{ schema: string; table: string; name: string; leading: string | null }>(tx, INDEXES_SQL, [governedSchemas]),
       rows<FunctionFact>(tx, FUNCTIONS_SQL),
       rows<SchemaAclFact>(tx, SCHEMA_ACLS_SQL),
+      meta.server_version_num >= 160000 ? rows<{ member: string; role: string }>(tx, ADMIN_ONLY_MEMBERSHIPS_SQL) : Promise.resolve([]),
     ]);
     const facts: LintFacts = {
       governedSchemas,
@@ -106,6 +114,7 @@ export async function runLint(sql: postgres.Sql, options: LintOptions): Promise<
       indexes: indexes.map((i): IndexFact => ({ schema: i.schema, table: i.table, name: i.name, ...(i.leading === null ? {} : { leading: i.leading }) })),
       securityDefinerFunctions: functions,
       schemaAcls: acls,
+      adminOnlyMemberships: adminOnly,
     };
     const result: LintInput = { catalog, facts, ...(options.file ? { file: { path: options.file.path, principals: options.file.principals, readOnly: options.file.readOnly } } : {}) };
     return result;

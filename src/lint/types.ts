@@ -54,6 +54,11 @@ export interface LintFacts {
   readonly indexes: readonly IndexFact[];
   readonly securityDefinerFunctions: readonly FunctionFact[];
   readonly schemaAcls: readonly SchemaAclFact[];
+  /**
+   * Memberships that give neither SET nor INHERIT (PostgreSQL 16+: the ADMIN-only grant a CREATEROLE role receives on
+   * every role it creates). They let the member manage the role, not act as it; empty before 16.
+   */
+  readonly adminOnlyMemberships: readonly { readonly member: string; readonly role: string }[];
 }
 
 /** What the policy file (--policies) says, when one is given. */

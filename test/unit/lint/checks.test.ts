@@ -29,6 +29,7 @@ const facts = (extra: Partial<LintFacts> = {}): LintFacts => ({
   indexes: [],
   securityDefinerFunctions: [],
   schemaAcls: [],
+  adminOnlyMemberships: [],
   ...extra,
 });
 const policy = (table: string, name: string, using: string, extra: Partial<CatalogPolicy> = {}): CatalogPolicy => ({
@@ -64,6 +65,20 @@ describe('data-plane roles', () => {
     const i = input({ runtime: { principals: [{ role: 'app1', kind: 'app', attributes: {}, context: {} }], applied: {} }, roles: [{ name: 'app1', login: true }, { name: 'bob', login: true }] });
     expect(dataPlaneRoles(i)).toEqual(['alice', 'app1']);
     expect(dataPlaneRoles({ ...i, file: { path: 'p.yaml', principals: ['bob', 'ghost'], readOnly: true } })).toEqual(['alice', 'app1', 'bob']);
+  });
+
+  it('an ADMIN-only membership (PostgreSQL 16+ gives one to the CREATEROLE creator) neither makes a data-plane role nor reaches a role', () => {
+    const spec = { tables: { orders: { columns: ['org'], owner: 'admin', rls: true } }, roles: [{ name: 'admin', login: true, memberOf: [`${P}_reader`] }] };
+    const i = input(spec);
+    expect(dataPlaneRoles(i)).toEqual(['admin', 'alice']);
+    const skipped = input(spec, { adminOnlyMemberships: [{ member: 'admin', role: `${P}_reader` }] });
+    expect(dataPlaneRoles(skipped)).toEqual(['alice']);
+    expect(checkDataPlaneRoles(skipped)).toEqual([]);
+    const viaGroup = input(
+      { ...spec, roles: [{ name: 'grp', memberOf: ['admin'] }, { name: 'dave', login: true, memberOf: [`${P}_reader`, 'grp'] }] },
+      { adminOnlyMemberships: [{ member: 'grp', role: 'admin' }] },
+    );
+    expect(keys(checkDataPlaneRoles(viaGroup))).toEqual([]);
   });
 
   it('a reader of an unmanaged tenantctl_* schema does not count', () => {

@@ -44,7 +44,7 @@ describe('cvesFor', () => {
 });
 
 describe('checkServerVersion', () => {
-  const facts = (v: string): LintFacts => ({ governedSchemas: ['public'], governedFrom: 'catalog', serverVersion: v, databasePublic: [], indexes: [], securityDefinerFunctions: [], schemaAcls: [] });
+  const facts = (v: string): LintFacts => ({ governedSchemas: ['public'], governedFrom: 'catalog', serverVersion: v, databasePublic: [], indexes: [], securityDefinerFunctions: [], schemaAcls: [], adminOnlyMemberships: [] });
 
   it('one warning naming the CVEs and the minor to upgrade to', () => {
     const findings = checkServerVersion({ catalog: { ...catalog(), serverVersionNum: 160004 }, facts: facts('16.4') });
