@@ -114,19 +114,12 @@ BEGIN
     IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
         RETURN NULL;
     ELSIF jsonb_typeof(v) = 'array' THEN
-        -- A list reaches SQL as a text[] literal; attr_list() is the typed way to read it.
-        RETURN (SELECT array_agg(e ORDER BY n)::text FROM jsonb_array_elements_text(v) WITH ORDINALITY AS x(e, n));
+        -- A list reaches SQL as a text[] literal (templates cast it); an empty list is '{}', not NULL.
+        RETURN (SELECT coalesce(array_agg(e ORDER BY n), '{}'::text[])::text FROM jsonb_array_elements_text(v) WITH ORDINALITY AS x(e, n));
     END IF;
     RETURN v #>> '{}';
 END;
 $$;
-
--- {user.X} for a list attribute: text[] (an app's setting holds a text[] literal such as '{a,b}').
-CREATE OR REPLACE FUNCTION tenantctl.attr_list(attribute text)
-    RETURNS text[]
-    LANGUAGE sql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $$ SELECT tenantctl.attr(attribute)::text[] $$;
 
 -- Whether the caller may see rows at all: a known principal whose tenant (if it names one) is not archived.
 CREATE OR REPLACE FUNCTION tenantctl.visible()

@@ -48,6 +48,10 @@ users:
     password: { value: "frank-pw" }
     tenant: globex
     attributes: { region: us, level: 1, teams: [green], senior: false }
+  - name: ${sx('gail')}
+    password: { value: "gail-pw" }
+    tenant: acme
+    attributes: { region: eu, level: 1, teams: [], senior: false }
 apps:
   - name: ${sx('storefront')}
     password: { value: "app-pw" }
@@ -104,7 +108,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(sessions.map((s) => s.end()));
-  const names = [sx('erin'), sx('frank'), sx('storefront')];
+  const names = [sx('erin'), sx('frank'), sx('gail'), sx('storefront')];
   await db.drop();
   const { default: pg } = await import('postgres');
   const admin = pg(db.url.replace(/\/[^/]+$/, '/postgres'), { max: 1, onnotice: () => {} });
@@ -118,6 +122,18 @@ describe('typed attributes', () => {
     expect(await erin`SELECT org, region, team, level FROM accounts ORDER BY id`).toEqual([{ org: 'acme', region: 'eu', team: 'red', level: 1 }]);
     const frank = login(sx('frank'), 'frank-pw');
     expect(await frank`SELECT org, region, team FROM accounts ORDER BY id`).toEqual([{ org: 'globex', region: 'us', team: 'green' }]);
+  });
+
+  it('an empty list attribute is an empty array, not NULL (found by the differential fuzzer)', async () => {
+    const gail = login(sx('gail'), 'gail-pw');
+    expect(await gail`SELECT tenantctl.attr('teams') AS t, (tenantctl.attr('teams'))::text[] AS a`).toEqual([{ t: '{}', a: [] }]);
+    // erin has connection_limit 3 and other tests log her in: close this session at once.
+    const erin = postgres(db.urlFor(sx('erin'), 'erin-pw'), { max: 1, onnotice: () => {} });
+    try {
+      expect(await erin`SELECT tenantctl.attr('teams') AS t`).toEqual([{ t: '{red,blue}' }]);
+    } finally {
+      await erin.end();
+    }
   });
 
   it('denied column and denied table do not exist', async () => {
