@@ -191,9 +191,10 @@ export function chart(r, mode = 'prepared') {
 
 export function main() {
   const flags = parseFlags();
-  const suffix = flags.quick === true ? '-quick' : '';
-  const read = readResult(`read-overhead${suffix}`);
-  const tool = readResult(`tool-scale${suffix}`);
+  // --quick renders the quick results; otherwise the --full ones where they exist, else the default scale.
+  const pick = (name) => (flags.quick === true ? readResult(`${name}-quick`) : readResult(`${name}-full`) ?? readResult(name));
+  const read = pick('read-overhead');
+  const tool = pick('tool-scale');
   const findings = existsSync(join(ROOT, 'bench', 'findings.md')) ? readFileSync(join(ROOT, 'bench', 'findings.md'), 'utf8').trim() : '';
   const m = (read ?? tool)?.machine;
   const doc = [];
