@@ -8,13 +8,9 @@ import type { AssignmentDef, Case, Filter, Mask, PolicyDef, Row, Selector, Table
 
 export type TableView =
   | { readonly exists: false }
-  | {
-      readonly exists: true;
-      readonly columns: readonly string[];
-      readonly rows: readonly (readonly Value[])[];
-      /** Columns of the table that the visible values are computed from (unmasked columns, columns read by masks). */
-      readonly sources: readonly string[];
-    };
+  | { readonly exists: true; readonly columns: readonly string[]; readonly rows: readonly (readonly Value[])[] }
+  /** Only under a known quirk: reading the table fails with this message and SQLSTATE. */
+  | { readonly error: string };
 
 export interface Expectation {
   /** applied: apply must succeed; rejected: apply must fail with exit 1; either: the design is silent. */
@@ -82,8 +78,7 @@ class Evaluator {
   ) {}
 
   private attr(name: string): Value | readonly string[] {
-    const v = attribute(this.c, this.user, name);
-    return this.quirks.emptyListIsNull && Array.isArray(v) && v.length === 0 ? null : v;
+    return attribute(this.c, this.user, name);
   }
 
   table(t: TableDef): TableView {
@@ -101,13 +96,13 @@ class Evaluator {
         return m && m.kind === 'winner' ? this.evalMask(m.mask, row) : (row[col] ?? null);
       }),
     );
-    const sources = new Set(
-      columns.flatMap((col) => {
-        const m = masks.get(col);
-        return m?.kind === 'winner' ? ('src' in m.mask ? [m.mask.src] : []) : [col];
-      }),
-    );
-    return { exists: true, columns, rows, sources: t.columns.map((x) => x.name).filter((x) => sources.has(x)) };
+    // Known quirk: a winning mask that reads a column denied to the user makes the table unreadable.
+    if (this.quirks.maskOverDeniedColumnFails) {
+      const denied = new Set(here.flatMap((r) => (r.policy.type === 'column_deny' ? r.policy.columns : [])));
+      const bad = [...masks.values()].some((m) => m?.kind === 'winner' && 'src' in m.mask && denied.has(m.mask.src));
+      if (bad) return { error: `permission denied for table ${t.name} (SQLSTATE 42501)` };
+    }
+    return { exists: true, columns, rows };
   }
 
   /** 4. All columns, or the union of the assigned column_allow lists; minus every assigned column_deny. */
@@ -236,8 +231,8 @@ class Evaluator {
  * with a known quirk, and counts the latter.
  */
 export interface Quirks {
-  /** `{user.teams}` of a user whose list is empty reads as NULL instead of an empty array. */
-  readonly emptyListIsNull?: boolean;
+  /** A mask that reads a column denied to the user (`'***' || right(denied_col, 4)`) fails the whole read. */
+  readonly maskOverDeniedColumnFails?: boolean;
 }
 
 export function expectation(c: Case, quirks: Quirks = {}): Expectation {
