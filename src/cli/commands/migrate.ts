@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { connect, describeTarget, type Sql } from '../../pg/connect.js';
 import { LockTimeoutError } from '../../pg/advisory-lock.js';
@@ -7,6 +6,7 @@ import { MigrationError, Migrator, type StatusRow } from '../../migrate/runner.j
 import { Bookkeeping } from '../../migrate/store.js';
 import { fileLabel, loadMigrations, MigrationSourceError, packagedMigrationsDir, type Migration } from '../../migrate/source.js';
 import { CliError } from '../errors.js';
+import { confirm } from '../prompt.js';
 import { colour, err, out } from '../output.js';
 import { durationMs, lockTimeoutOption, positiveInteger, withConnection, type ConnectionFlags } from '../options.js';
 
@@ -49,16 +49,6 @@ function common(cmd: Command): Command {
   return withConnection(cmd)
     .option('--dir <dir>', 'run the migrations in DIR instead of the registry migrations shipped with tenantctl')
     .addOption(lockTimeoutOption('15s'));
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`${question} [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
 }
 
 export function registerMigrate(program: Command): void {

@@ -2,7 +2,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import { apply, LockTimeoutRetriesExhausted, StatementError } from '../../apply/apply.js';
 import { planInTransaction, RegistryMissingError, type SessionResult } from '../../apply/session.js';
@@ -11,6 +10,7 @@ import { connect, describeTarget } from '../../pg/connect.js';
 import { checkPolicyFile } from '../../policy/check.js';
 import type { PolicyModel } from '../../policy/model.js';
 import { CliError } from '../errors.js';
+import { confirm } from '../prompt.js';
 import { plural, printDiagnostics } from '../diagnostics.js';
 import { colour, err, out } from '../output.js';
 import { durationMs, lockTimeoutOption, withConnection, type ConnectionFlags } from '../options.js';
@@ -138,13 +138,7 @@ export function registerPolicyCommands(program: Command): void {
             }
             if (flags.yes || flags.dryRun) return true;
             if (!process.stdin.isTTY) throw new CliError('refusing to apply without confirmation: standard input is not a terminal; pass --yes');
-            const rl = createInterface({ input: process.stdin, output: process.stderr });
-            try {
-              const answer = await rl.question(`Apply these changes to ${describeTarget(sql)}? [y/N] `);
-              return /^y(es)?$/i.test(answer.trim());
-            } finally {
-              rl.close();
-            }
+            return confirm(`Apply these changes to ${describeTarget(sql)}?`);
           },
         }).catch((e: unknown) => {
           throw translate(e);
