@@ -307,7 +307,20 @@ function shapeFor(
         return { name: c.name };
       }
       const mask = choice.winner.policy.mask;
-      for (const ref of mask.columns) if (table.columns.some((tc) => tc.name === ref.name) && !denied.has(ref.name)) ownerSelect.add(ref.name);
+      // A denied column "does not exist for the user" and deny wins: a mask computed from it would hand the user
+      // part of it (and its persona owner is never granted it, so the view could not be read at all). Refused.
+      const leaked = mask.columns.find((ref) => denied.has(ref.name));
+      if (leaked) {
+        const deny = here.find((a) => a.policy.type === 'column_deny' && a.policy.columns.some((dc) => dc.name === leaked.name));
+        push(
+          error(
+            choice.winner.assignment.pos,
+            `mask \`${choice.winner.policy.name}\` of ${table.name}.${c.name} reads column \`${leaked.name}\`, which \`${deny?.policy.name}\` denies to ${principal.name}: a denied column must not reach the user through a mask; compute the mask from other columns, or do not deny \`${leaked.name}\``,
+          ),
+        );
+        return { name: c.name };
+      }
+      for (const ref of mask.columns) if (table.columns.some((tc) => tc.name === ref.name)) ownerSelect.add(ref.name);
       return { name: c.name, mask: compileExpression(mask) };
     });
     // Every visible column masked by an expression that reads no column (a constant): the view still scans

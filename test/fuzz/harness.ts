@@ -10,14 +10,12 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { adminUrl, freshDatabase, type TestDatabase } from '../helpers/db.js';
 import { migrateRegistry, policyFile } from '../helpers/demo.js';
 import { dataSql, materialise, PASSWORD, PASSWORD_ENV, policyYaml, rawCase, schemaSql, tenantsSql, type Case, type RawCase, type Value } from './generate.js';
-import { expectation, type Quirks, type TableView } from './reference.js';
+import { expectation, type TableView } from './reference.js';
 
 export interface CaseResult {
   /** applied and compared, or refused as the reference expected. */
   readonly outcome: 'compared' | 'refused';
   readonly reads: number;
-  /** Reads that hit a KNOWN discrepancy. */
-  readonly tolerated: readonly string[];
   /** Reads that returned rows, and reads of a table that does not exist for the user (42P01). */
   readonly withRows: number;
   readonly absent: number;
@@ -46,17 +44,8 @@ function show(v: TableView | Actual): string {
   return `columns ${JSON.stringify(v.columns)}\n      rows ${sortRows(v.rows).map((r) => JSON.stringify(r)).join('\n           ') || '(none)'}`;
 }
 
-/**
- * Known discrepancies, each reproduced by an `it.fails` test in found.test.ts: a read that differs from the
- * design but matches it under the quirk is tolerated (so that a long run keeps looking for other
- * differences) and counted in the summary.
- */
-export const KNOWN: Readonly<Record<string, Quirks>> = {
-  maskOverDeniedColumnFails: { maskOverDeniedColumnFails: true },
-};
-
 function same(expected: TableView, actual: Actual): boolean {
-  if ('error' in expected || 'error' in actual) return 'error' in expected && 'error' in actual && expected.error === actual.error;
+  if ('error' in actual) return false;
   if (!expected.exists || !actual.exists) return expected.exists === actual.exists;
   return JSON.stringify(expected.columns) === JSON.stringify(actual.columns) && JSON.stringify(sortRows(expected.rows)) === JSON.stringify(sortRows(actual.rows));
 }
@@ -90,7 +79,6 @@ async function applyCli(file: string, url: string): Promise<CliResult> {
 export async function runCase(c: Case): Promise<CaseResult> {
   const yaml = policyYaml(c);
   const expected = expectation(c);
-  const quirky = Object.entries(KNOWN).map(([name, quirks]) => ({ name, expected: expectation(c, quirks) }));
   const db = await freshDatabase('fz');
   const sessions: postgres.Sql[] = [];
   try {
@@ -101,15 +89,14 @@ export async function runCase(c: Case): Promise<CaseResult> {
     const why = expected.reasons.map((x) => `  - ${x.why}`).join('\n');
     if (expected.outcome === 'rejected') {
       const unmatched = expected.reasons.filter((x) => x.message && !x.message.test(r.stderr));
-      if (r.code === 1 && unmatched.length < expected.reasons.length) return { outcome: 'refused', reads: 0, tolerated: [], withRows: 0, absent: 0 };
+      if (r.code === 1 && unmatched.length < expected.reasons.length) return { outcome: 'refused', reads: 0, withRows: 0, absent: 0 };
       throw new Error(`apply should have refused the file (exit 1) because:\n${why}\nbut exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${describeCase(c, yaml)}`);
     }
-    if (expected.outcome === 'either' && r.code === 1) return { outcome: 'refused', reads: 0, tolerated: [], withRows: 0, absent: 0 };
+    if (expected.outcome === 'either' && r.code === 1) return { outcome: 'refused', reads: 0, withRows: 0, absent: 0 };
     if (r.code !== 0) throw new Error(`apply failed (exit ${r.code}) on a file the reference accepts:\n${r.stderr}\n${describeCase(c, yaml)}`);
 
     const differences: string[] = [];
     let reads = 0;
-    const tolerated: string[] = [];
     let withRows = 0;
     let absent = 0;
     for (const user of c.users) {
@@ -121,16 +108,13 @@ export async function runCase(c: Case): Promise<CaseResult> {
         reads++;
         if ('exists' in got && got.exists && got.rows.length > 0) withRows++;
         if ('exists' in got && !got.exists) absent++;
-        if (same(want, got)) continue;
-        const known = quirky.find((q) => same(q.expected.views.get(user.name)!.get(t.name)!, got));
-        if (known) tolerated.push(known.name);
-        else differences.push(`user ${user.name}, table ${t.name}:\n  expected ${show(want)}\n  actual   ${show(got)}`);
+        if (!same(want, got)) differences.push(`user ${user.name}, table ${t.name}:\n  expected ${show(want)}\n  actual   ${show(got)}`);
       }
     }
     if (differences.length > 0) {
       throw new Error(`${differences.length} difference(s) from the reference:\n${differences.join('\n')}\n${why ? `notes:\n${why}\n` : ''}${describeCase(c, yaml)}`);
     }
-    return { outcome: 'compared', reads, tolerated, withRows, absent };
+    return { outcome: 'compared', reads, withRows, absent };
   } finally {
     await Promise.all(sessions.map((s) => s.end({ timeout: 5 })));
     await disposeDatabase(db, [...c.users.map((u) => u.name), ...c.roles]);
@@ -179,13 +163,11 @@ export interface FuzzCounts {
   shrinkSteps: number;
   withRows: number;
   absent: number;
-  /** KNOWN discrepancy -> reads that hit it. */
-  known: Record<string, number>;
 }
 
 /** The property: every generated case agrees with the reference. Rejects with fast-check's report (shrunk case). */
 export async function fuzz(options: FuzzOptions): Promise<FuzzCounts> {
-  const counts: FuzzCounts = { compared: 0, refused: 0, reads: 0, shrinkSteps: 0, withRows: 0, absent: 0, known: {} };
+  const counts: FuzzCounts = { compared: 0, refused: 0, reads: 0, shrinkSteps: 0, withRows: 0, absent: 0 };
   let failedAt: number | undefined;
   await fc.assert(
     fc.asyncProperty(rawCase, async (raw: RawCase) => {
@@ -200,7 +182,6 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzCounts> {
           counts.reads += result.reads;
           counts.withRows += result.withRows;
           counts.absent += result.absent;
-          for (const k of result.tolerated) counts.known[k] = (counts.known[k] ?? 0) + 1;
           options.onCase?.(result, raw);
         }
       } catch (e) {

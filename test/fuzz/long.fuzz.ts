@@ -30,7 +30,7 @@ describe('differential fuzzing (long run)', () => {
     });
     const seconds = Math.round((Date.now() - started) / 1000);
     process.stderr.write(
-      `[fuzz] seed ${SEED}: ${RUNS} cases in ${seconds} s: ${counts.compared} applied and compared (${counts.reads} table reads: ${counts.withRows} with rows, ${counts.absent} of absent tables), ${counts.refused} refused as expected; no difference${Object.keys(counts.known).length > 0 ? ` beyond known ones ${JSON.stringify(counts.known)}` : ''}\n`,
+      `[fuzz] seed ${SEED}: ${RUNS} cases in ${seconds} s: ${counts.compared} applied and compared (${counts.reads} table reads: ${counts.withRows} with rows, ${counts.absent} of absent tables), ${counts.refused} refused as expected; no difference\n`,
     );
     expect(counts.compared + counts.refused).toBe(RUNS);
   });

@@ -8,9 +8,7 @@ import type { AssignmentDef, Case, Filter, Mask, PolicyDef, Row, Selector, Table
 
 export type TableView =
   | { readonly exists: false }
-  | { readonly exists: true; readonly columns: readonly string[]; readonly rows: readonly (readonly Value[])[] }
-  /** Only under a known quirk: reading the table fails with this message and SQLSTATE. */
-  | { readonly error: string };
+  | { readonly exists: true; readonly columns: readonly string[]; readonly rows: readonly (readonly Value[])[] };
 
 export interface Expectation {
   /** applied: apply must succeed; rejected: apply must fail with exit 1; either: the design is silent. */
@@ -52,6 +50,9 @@ export function reached(c: Case, user: UserDef): Reached[] {
   return out;
 }
 
+/** The columns of a table that the assigned column_deny policies remove. */
+const denied = (here: readonly Reached[]): Set<string> => new Set(here.flatMap((r) => (r.policy.type === 'column_deny' ? r.policy.columns : [])));
+
 const targets = (p: PolicyDef): readonly string[] => (p.type === 'column_mask' || p.type === 'column_deny' ? [p.table] : p.tables);
 
 /** Values of `{user.X}` for one user: NULL when absent; tenant lookups NULL when the tenant is archived. */
@@ -74,7 +75,6 @@ class Evaluator {
     private readonly c: Case,
     private readonly user: UserDef,
     private readonly reach: readonly Reached[],
-    private readonly quirks: Quirks,
   ) {}
 
   private attr(name: string): Value | readonly string[] {
@@ -96,12 +96,6 @@ class Evaluator {
         return m && m.kind === 'winner' ? this.evalMask(m.mask, row) : (row[col] ?? null);
       }),
     );
-    // Known quirk: a winning mask that reads a column denied to the user makes the table unreadable.
-    if (this.quirks.maskOverDeniedColumnFails) {
-      const denied = new Set(here.flatMap((r) => (r.policy.type === 'column_deny' ? r.policy.columns : [])));
-      const bad = [...masks.values()].some((m) => m?.kind === 'winner' && 'src' in m.mask && denied.has(m.mask.src));
-      if (bad) return { error: `permission denied for table ${t.name} (SQLSTATE 42501)` };
-    }
     return { exists: true, columns, rows };
   }
 
@@ -109,8 +103,8 @@ class Evaluator {
   columns(t: TableDef, here: readonly Reached[]): string[] {
     const lists = here.flatMap((r) => (r.policy.type === 'column_allow' ? [r.policy.columns] : []));
     const allowed = lists.length === 0 || lists.includes('*') ? undefined : new Set(lists.flatMap((l) => (l === '*' ? [] : l)));
-    const denied = new Set(here.flatMap((r) => (r.policy.type === 'column_deny' ? r.policy.columns : [])));
-    return t.columns.map((col) => col.name).filter((name) => (!allowed || allowed.has(name)) && !denied.has(name));
+    const deny = denied(here);
+    return t.columns.map((col) => col.name).filter((name) => (!allowed || allowed.has(name)) && !deny.has(name));
   }
 
   /** 5. Lowest priority, then user over role over all; two different masks still level is a tie. */
@@ -225,23 +219,13 @@ class Evaluator {
   }
 }
 
-/**
- * Departures from the design that tenantctl is known to make (each pinned by an `it.fails` test in
- * found.test.ts): the harness accepts a read that matches the design, or else one that matches the design
- * with a known quirk, and counts the latter.
- */
-export interface Quirks {
-  /** A mask that reads a column denied to the user (`'***' || right(denied_col, 4)`) fails the whole read. */
-  readonly maskOverDeniedColumnFails?: boolean;
-}
-
-export function expectation(c: Case, quirks: Quirks = {}): Expectation {
+export function expectation(c: Case): Expectation {
   const reasons: { why: string; message?: RegExp }[] = [];
   let outcome: Expectation['outcome'] = 'applied';
   const views = new Map<string, Map<string, TableView>>();
   for (const user of c.users) {
     const reach = reached(c, user);
-    const ev = new Evaluator(c, user, reach, quirks);
+    const ev = new Evaluator(c, user, reach);
     // Principals: `tenant` is required unless the user's assigned policies never read {user.tenant}.
     if (user.tenant === undefined) {
       const reader = reach.find((r) => readsTenant(r.policy));
@@ -257,6 +241,12 @@ export function expectation(c: Case, quirks: Quirks = {}): Expectation {
       const visible = deniedTable ? [] : ev.columns(t, here);
       for (const col of t.columns) {
         const m = ev.mask(t, col.name, here);
+        // The README's decision where the design is silent: a winning mask of a visible column that reads a
+        // column denied to the user is refused (deny wins; the mask would hand the user part of that column).
+        if (m?.kind === 'winner' && 'src' in m.mask && visible.includes(col.name) && denied(here).has(m.mask.src)) {
+          outcome = 'rejected';
+          reasons.push({ why: `the mask of ${t.name}.${col.name} for ${user.name} reads ${m.mask.src}, which is denied to ${user.name}`, message: /which `[^`]+` denies to/ });
+        }
         if (m?.kind !== 'tie') continue;
         const why = `masks ${m.policies.join(' and ')} tie for ${user.name} on ${t.name}.${col.name}`;
         if (visible.includes(col.name)) {
