@@ -9,16 +9,18 @@ const RUNS = Number(process.env['FUZZ_RUNS'] ?? 1000);
 const SEED = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
 const SHRINK_MS = Number(process.env['FUZZ_SHRINK_MS'] ?? 20 * 60_000);
 const PATH = process.env['FUZZ_PATH'];
+const APPLY = process.env['FUZZ_APPLY'] === 'cli' ? 'cli' : 'in-process';
 
 describe('differential fuzzing (long run)', () => {
   it(`${RUNS} random cases agree with the reference (seed ${SEED})`, async () => {
     const started = Date.now();
     let done = 0;
-    process.stderr.write(`[fuzz] seed ${SEED}, ${RUNS} cases\n`);
+    process.stderr.write(`[fuzz] seed ${SEED}, ${RUNS} cases, apply ${APPLY}\n`);
     const counts = await fuzz({
       runs: RUNS,
       seed: SEED,
       shrinkBudgetMs: SHRINK_MS,
+      apply: APPLY,
       ...(PATH ? { path: PATH } : {}),
       onCase: () => {
         done++;
