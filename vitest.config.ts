@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 import { HAVE_PG18 } from './test/helpers/pg18.js';
 
-// Unit and integration tests against the local PostgreSQL (15 on Debian), then the integration and security
-// suites again against PostgreSQL 18 where its binaries are installed (the pg18-server optional dependency).
-const integration = ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts'];
+// Unit and integration tests against the local PostgreSQL (15 on Debian), then the integration, security and
+// short differential fuzzing suites again against PostgreSQL 18 where its binaries are installed (the
+// pg18-server optional dependency).
+const integration = ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts', 'test/fuzz/**/*.test.ts'];
 
 export default defineConfig({
   test: {

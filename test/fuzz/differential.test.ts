@@ -16,6 +16,8 @@ describe('differential fuzzing (short run)', () => {
     expect(counts.compared + counts.refused).toBe(RUNS);
     expect(counts.compared).toBeGreaterThan(0);
     expect(counts.withRows).toBeGreaterThan(0);
+    expect(counts.writes).toBeGreaterThan(0);
+    expect(counts.wrote).toBeGreaterThan(0);
   }, 600_000);
 
   it("leaves none of its cases' users and group roles behind (roles are cluster-wide)", async () => {

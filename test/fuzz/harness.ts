@@ -5,12 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import postgres from 'postgres';
-import { ident } from '../../src/pg/quote.js';
+import { ident, literal } from '../../src/pg/quote.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { adminUrl, freshDatabase, type TestDatabase } from '../helpers/db.js';
 import { migrateRegistry, policyFile } from '../helpers/demo.js';
 import { dataSql, materialise, PASSWORD, PASSWORD_ENV, policyYaml, rawCase, schemaSql, tenantsSql, type Case, type RawCase, type Value } from './generate.js';
-import { expectation, type TableView } from './reference.js';
+import { expectation, type TableView, type WriteOutcome, type WriteProbe } from './reference.js';
 
 export interface CaseResult {
   /** applied and compared, or refused as the reference expected. */
@@ -19,6 +19,9 @@ export interface CaseResult {
   /** Reads that returned rows, and reads of a table that does not exist for the user (42P01). */
   readonly withRows: number;
   readonly absent: number;
+  /** Write probes tried (each rolled back), and how many of them changed rows. */
+  readonly writes: number;
+  readonly wrote: number;
 }
 
 type Actual = { exists: false } | { exists: true; columns: string[]; rows: Value[][] } | { error: string };
@@ -61,6 +64,39 @@ async function read(session: postgres.Sql, table: string): Promise<Actual> {
     return { error: `${err.message} (SQLSTATE ${err.code ?? '?'})` };
   }
 }
+
+function probeSql(table: string, probe: WriteProbe): string {
+  const t = ident(table);
+  switch (probe.kind) {
+    case 'delete':
+      return `DELETE FROM ${t}`;
+    case 'update-same':
+      return `UPDATE ${t} SET ${ident(probe.column)} = ${ident(probe.column)}`;
+    case 'update-org':
+      return `UPDATE ${t} SET org = 'other-org'`;
+    case 'update-masked':
+      return `UPDATE ${t} SET ${ident(probe.column)} = NULL`;
+    case 'insert': {
+      const cols = Object.keys(probe.row);
+      return `INSERT INTO ${t} (${cols.map(ident).join(', ')}) VALUES (${cols.map((col) => literal(probe.row[col] ?? null)).join(', ')})`;
+    }
+  }
+}
+
+/** One write in its own transaction, always rolled back: the rows it affected, or its SQLSTATE. */
+async function write(session: postgres.Sql, sql: string): Promise<WriteOutcome & { message?: string }> {
+  await session.unsafe('BEGIN');
+  try {
+    return { count: (await session.unsafe(sql)).count };
+  } catch (e) {
+    const err = e as { code?: string; message: string };
+    return { code: err.code ?? '?', message: err.message };
+  } finally {
+    await session.unsafe('ROLLBACK');
+  }
+}
+
+const showWrite = (o: WriteOutcome & { message?: string }): string => ('count' in o ? `${o.count} row(s)` : `error ${o.code}${o.message ? ` (${o.message})` : ''}`);
 
 /**
  * `tenantctl apply FILE --yes` as a child process, as a user runs it. Other work rebuilds dist/ in this tree
@@ -119,16 +155,18 @@ export async function runCase(c: Case, mode: ApplyMode = 'cli'): Promise<CaseRes
     const why = expected.reasons.map((x) => `  - ${x.why}`).join('\n');
     if (expected.outcome === 'rejected') {
       const unmatched = expected.reasons.filter((x) => x.message && !x.message.test(r.stderr));
-      if (r.code === 1 && unmatched.length < expected.reasons.length) return { outcome: 'refused', reads: 0, withRows: 0, absent: 0 };
+      if (r.code === 1 && unmatched.length < expected.reasons.length) return { outcome: 'refused', reads: 0, withRows: 0, absent: 0, writes: 0, wrote: 0 };
       throw new Error(`apply should have refused the file (exit 1) because:\n${why}\nbut exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${describeCase(c, yaml)}`);
     }
-    if (expected.outcome === 'either' && r.code === 1) return { outcome: 'refused', reads: 0, withRows: 0, absent: 0 };
+    if (expected.outcome === 'either' && r.code === 1) return { outcome: 'refused', reads: 0, withRows: 0, absent: 0, writes: 0, wrote: 0 };
     if (r.code !== 0) throw new Error(`apply failed (exit ${r.code}) on a file the reference accepts:\n${r.stderr}\n${describeCase(c, yaml)}`);
 
     const differences: string[] = [];
     let reads = 0;
     let withRows = 0;
     let absent = 0;
+    let writes = 0;
+    let wrote = 0;
     for (const user of c.users) {
       const session = postgres(db.urlFor(user.name, PASSWORD), { max: 1, onnotice: () => {}, connect_timeout: 10 });
       sessions.push(session);
@@ -140,11 +178,22 @@ export async function runCase(c: Case, mode: ApplyMode = 'cli'): Promise<CaseRes
         if ('exists' in got && !got.exists) absent++;
         if (!same(want, got)) differences.push(`user ${user.name}, table ${t.name}:\n  expected ${show(want)}\n  actual   ${show(got)}`);
       }
+      // Rule 6, after every read of this user: each write in a transaction of its own, rolled back.
+      for (const t of c.tables) {
+        for (const w of expected.writes.get(user.name)!.get(t.name)!) {
+          const sql = probeSql(t.name, w.probe);
+          const got = await write(session, sql);
+          writes++;
+          if ('count' in got && got.count > 0) wrote++;
+          const ok = w.expect.some((e) => ('count' in e ? 'count' in got && got.count === e.count : 'code' in got && got.code === e.code));
+          if (!ok) differences.push(`user ${user.name} (${user.access}), ${sql}:\n  expected ${w.expect.map(showWrite).join(' or ')}: ${w.why}\n  actual   ${showWrite(got)}`);
+        }
+      }
     }
     if (differences.length > 0) {
       throw new Error(`${differences.length} difference(s) from the reference:\n${differences.join('\n')}\n${why ? `notes:\n${why}\n` : ''}${describeCase(c, yaml)}`);
     }
-    return { outcome: 'compared', reads, withRows, absent };
+    return { outcome: 'compared', reads, withRows, absent, writes, wrote };
   } finally {
     await Promise.all(sessions.map((s) => s.end({ timeout: 5 })));
     await disposeDatabase(db, [...c.users.map((u) => u.name), ...c.roles]);
@@ -194,11 +243,13 @@ export interface FuzzCounts {
   shrinkSteps: number;
   withRows: number;
   absent: number;
+  writes: number;
+  wrote: number;
 }
 
 /** The property: every generated case agrees with the reference. Rejects with fast-check's report (shrunk case). */
 export async function fuzz(options: FuzzOptions): Promise<FuzzCounts> {
-  const counts: FuzzCounts = { compared: 0, refused: 0, reads: 0, shrinkSteps: 0, withRows: 0, absent: 0 };
+  const counts: FuzzCounts = { compared: 0, refused: 0, reads: 0, shrinkSteps: 0, withRows: 0, absent: 0, writes: 0, wrote: 0 };
   let failedAt: number | undefined;
   await fc.assert(
     fc.asyncProperty(rawCase, async (raw: RawCase) => {
@@ -213,6 +264,8 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzCounts> {
           counts.reads += result.reads;
           counts.withRows += result.withRows;
           counts.absent += result.absent;
+          counts.writes += result.writes;
+          counts.wrote += result.wrote;
           options.onCase?.(result, raw);
         }
       } catch (e) {

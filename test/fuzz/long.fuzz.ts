@@ -32,7 +32,7 @@ describe('differential fuzzing (long run)', () => {
     });
     const seconds = Math.round((Date.now() - started) / 1000);
     process.stderr.write(
-      `[fuzz] seed ${SEED}: ${RUNS} cases in ${seconds} s: ${counts.compared} applied and compared (${counts.reads} table reads: ${counts.withRows} with rows, ${counts.absent} of absent tables), ${counts.refused} refused as expected; no difference\n`,
+      `[fuzz] seed ${SEED}: ${RUNS} cases in ${seconds} s: ${counts.compared} applied and compared (${counts.reads} table reads: ${counts.withRows} with rows, ${counts.absent} of absent tables; ${counts.writes} writes, ${counts.wrote} of them changing rows), ${counts.refused} refused as expected; no difference\n`,
     );
     expect(counts.compared + counts.refused).toBe(RUNS);
   });

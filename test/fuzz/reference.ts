@@ -10,6 +10,26 @@ export type TableView =
   | { readonly exists: false }
   | { readonly exists: true; readonly columns: readonly string[]; readonly rows: readonly (readonly Value[])[] };
 
+/**
+ * A write tried by a user, in a transaction rolled back at once (rule 6). `delete`: DELETE every row it may touch;
+ * `update-same`: SET a writable column to itself; `update-org`: move its rows to another org; `update-masked`:
+ * write a masked column; `insert`: a new row (the writable columns copied from a row of the table, `id` new).
+ */
+export type WriteProbe =
+  | { readonly kind: 'delete' | 'update-org' }
+  | { readonly kind: 'update-same' | 'update-masked'; readonly column: string }
+  | { readonly kind: 'insert'; readonly row: Readonly<Record<string, Value>> };
+
+/** What a write may do: affect exactly `count` rows, or fail with SQLSTATE `code`. */
+export type WriteOutcome = { readonly count: number } | { readonly code: string };
+
+export interface WriteExpectation {
+  readonly probe: WriteProbe;
+  /** Any of these is right (more than one only where PostgreSQL may or may not evaluate a lookup). */
+  readonly expect: readonly WriteOutcome[];
+  readonly why: string;
+}
+
 export interface Expectation {
   /** applied: apply must succeed; rejected: apply must fail with exit 1; either: the design is silent. */
   readonly outcome: 'applied' | 'rejected' | 'either';
@@ -17,6 +37,8 @@ export interface Expectation {
   readonly reasons: readonly { readonly why: string; readonly message?: RegExp }[];
   /** user -> table -> what the user reads with `SELECT * FROM table`. */
   readonly views: ReadonlyMap<string, ReadonlyMap<string, TableView>>;
+  /** user -> table -> the writes tried and what each must do (tables that exist for the user only). */
+  readonly writes: ReadonlyMap<string, ReadonlyMap<string, readonly WriteExpectation[]>>;
 }
 
 /** How specifically an assignment reaches a user: 0 `to: {user}`, 1 `to: {role}`, 2 `to: all` (rule 5). */
@@ -130,12 +152,66 @@ class Evaluator {
   rows(t: TableDef): Row[] {
     const here = this.reach.filter((r) => targets(r.policy).includes(t.name));
     if (here.some((r) => r.policy.type === 'table_deny') || this.columns(t, here).length === 0) return [];
-    const tenant = this.c.tenants.find((x) => x.slug === this.user.tenant);
-    if (tenant?.status === 'archived') return [];
-    const filters = [...new Set(here.flatMap((r) => (r.policy.type === 'row_filter' ? [r.policy.filter] : [])))];
+    return (this.c.rows[t.name] ?? []).filter((row) => this.mayHold(t, row));
+  }
+
+  /**
+   * Rule 6: "INSERT/UPDATE/DELETE obey the same row filters as WITH CHECK ... Masked and denied columns cannot be
+   * written. Tenants whose registry status is frozen are read-only." A user with `access: read` writes nothing.
+   */
+  writes(t: TableDef): WriteExpectation[] {
+    const view = this.table(t);
+    if (!view.exists) return [];
+    if (this.user.access === 'read') return [{ probe: { kind: 'delete' }, expect: [{ code: '42501' }], why: 'access: read, so no write privilege' }];
+    const here = this.reach.filter((r) => targets(r.policy).includes(t.name));
+    const visibleRows = this.rows(t);
+    const frozen = this.c.tenants.find((x) => x.slug === this.user.tenant)?.status === 'frozen';
+    const masked = view.columns.filter((col) => this.mask(t, col, here)?.kind === 'winner');
+    const writable = view.columns.filter((col) => !masked.includes(col));
+    // A frozen tenant's write fails (42501) once the write check runs; with no row to touch PostgreSQL may never
+    // evaluate it (the lookup is an InitPlan), so 0 rows is right too.
+    const touching = (n: number): WriteOutcome[] => (frozen ? (n > 0 ? [{ code: '42501' }] : [{ code: '42501' }, { count: 0 }]) : [{ count: n }]);
+    const out: WriteExpectation[] = [{ probe: { kind: 'delete' }, expect: touching(visibleRows.length), why: `deletes exactly its ${visibleRows.length} visible row(s)${frozen ? ' (tenant frozen)' : ''}` }];
+    if (writable[0] !== undefined) {
+      out.push({ probe: { kind: 'update-same', column: writable[0] }, expect: touching(visibleRows.length), why: `updates exactly its ${visibleRows.length} visible row(s)${frozen ? ' (tenant frozen)' : ''}` });
+    }
+    if (writable.includes('org')) {
+      const escape = visibleRows.some((r) => !this.mayHold(t, { ...r, org: 'other-org' }));
+      out.push({
+        probe: { kind: 'update-org' },
+        expect: visibleRows.length > 0 && escape ? [{ code: '42501' }] : touching(visibleRows.length),
+        why: escape ? 'a moved row would leave the rows the user may hold (WITH CHECK)' : `every moved row stays within the user's rows (${visibleRows.length})`,
+      });
+    }
+    if (masked[0] !== undefined) {
+      // A masked column is an expression in the persona's view, which PostgreSQL will not write through
+      // (0A000 "cannot update column"); a view with no plain column at all is not updatable (55000).
+      const code = writable.length === 0 ? '55000' : '0A000';
+      out.push({ probe: { kind: 'update-masked', column: masked[0] }, expect: [{ code }], why: `${masked[0]} is masked${writable.length === 0 ? ', as is every other visible column' : ''}` });
+    }
+    if (writable.includes('id')) {
+      const all = this.c.rows[t.name] ?? [];
+      const sources = [all.find((r) => !visibleRows.includes(r)), visibleRows[0]].filter((r): r is Row => r !== undefined);
+      sources.forEach((source, k) => {
+        const row = Object.fromEntries(writable.map((col) => [col, col === 'id' ? 1000 + k : (source[col] ?? null)]));
+        const full: Row = Object.fromEntries(t.columns.map((col) => [col.name, row[col.name] ?? null]));
+        const ok = !frozen && this.mayHold(t, full);
+        out.push({ probe: { kind: 'insert', row }, expect: [ok ? { count: 1 } : { code: '42501' }], why: ok ? 'the new row is within the user\'s rows' : frozen ? 'the tenant is frozen' : 'the new row is outside the user\'s rows (WITH CHECK)' });
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Whether a row is among the user's rows (rules 2, 3; archived tenants see nothing): the table readable for it
+   * and every assigned filter true.
+   */
+  private mayHold(t: TableDef, row: Row): boolean {
+    const here = this.reach.filter((r) => targets(r.policy).includes(t.name));
+    if (this.c.tenants.find((x) => x.slug === this.user.tenant)?.status === 'archived') return false;
     const readable = this.c.mode === 'open' || here.some((r) => r.policy.type === 'row_filter' || r.policy.type === 'column_allow');
-    if (!readable) return [];
-    return (this.c.rows[t.name] ?? []).filter((row) => filters.every((f) => this.evalFilter(f, row) === true));
+    const filters = [...new Set(here.flatMap((r) => (r.policy.type === 'row_filter' ? [r.policy.filter] : [])))];
+    return readable && filters.every((f) => this.evalFilter(f, row) === true);
   }
 
   evalFilter(f: Filter, row: Row): Truth {
@@ -223,6 +299,7 @@ export function expectation(c: Case): Expectation {
   const reasons: { why: string; message?: RegExp }[] = [];
   let outcome: Expectation['outcome'] = 'applied';
   const views = new Map<string, Map<string, TableView>>();
+  const writes = new Map<string, Map<string, readonly WriteExpectation[]>>();
   for (const user of c.users) {
     const reach = reached(c, user);
     const ev = new Evaluator(c, user, reach);
@@ -259,8 +336,9 @@ export function expectation(c: Case): Expectation {
       }
     }
     views.set(user.name, new Map(c.tables.map((t) => [t.name, ev.table(t)] as const)));
+    writes.set(user.name, new Map(c.tables.map((t) => [t.name, ev.writes(t)] as const)));
   }
-  return { outcome, reasons, views };
+  return { outcome, reasons, views, writes };
 }
 
 function readsTenant(p: PolicyDef): boolean {
