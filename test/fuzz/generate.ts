@@ -71,12 +71,17 @@ export type Mask =
   /** CASE WHEN {user.senior} THEN <column> ELSE <value> END */
   | { readonly k: 'ifSenior'; readonly src: string; readonly value: string | number | boolean };
 
+/**
+ * `tables` are the names a policy targets; `glob`, when set, is how the file writes them: a pattern ("*",
+ * "a*", "*s"...) that matches exactly those tables of the case, so that tenantctl's glob resolution is
+ * exercised while the reference keeps reading plain names.
+ */
 export type PolicyDef =
-  | { readonly name: string; readonly type: 'row_filter'; readonly tables: readonly string[]; readonly filter: Filter }
+  | { readonly name: string; readonly type: 'row_filter'; readonly tables: readonly string[]; readonly glob?: string; readonly filter: Filter }
   | { readonly name: string; readonly type: 'column_mask'; readonly table: string; readonly column: string; readonly mask: Mask }
   | { readonly name: string; readonly type: 'column_deny'; readonly table: string; readonly columns: readonly string[] }
-  | { readonly name: string; readonly type: 'column_allow'; readonly tables: readonly string[]; readonly columns: readonly string[] | '*' }
-  | { readonly name: string; readonly type: 'table_deny'; readonly tables: readonly string[] };
+  | { readonly name: string; readonly type: 'column_allow'; readonly tables: readonly string[]; readonly glob?: string; readonly columns: readonly string[] | '*' }
+  | { readonly name: string; readonly type: 'table_deny'; readonly tables: readonly string[]; readonly glob?: string };
 
 export type Selector = { readonly kind: 'all' } | { readonly kind: 'user' | 'role'; readonly name: string };
 export interface AssignmentDef {
@@ -373,6 +378,13 @@ export function materialise(raw: RawCase, tag: string): Case {
     }
   });
 
+  // Every other policy with a `tables` list writes it as a glob where one matches exactly its tables.
+  policies.forEach((p, i) => {
+    if (i % 2 === 1 || !('tables' in p)) return;
+    const glob = globFor(p.tables, tables.map((t) => t.name));
+    if (glob !== undefined) policies[i] = { ...p, glob };
+  });
+
   const sel = (s: RawSelector): Selector =>
     s.kind === 'role' && roles.length > 0 ? { kind: 'role', name: roles[s.index % roles.length]! } : { kind: 'user', name: userNames[s.index % userNames.length]! };
   const uniqueSelectors = (list: Selector[]): Selector[] => [...new Map(list.map((s) => [JSON.stringify(s), s])).values()];
@@ -394,6 +406,17 @@ export function materialise(raw: RawCase, tag: string): Case {
   }
 
   return { mode: raw.mode, tables, rows: data, tenants, roles, users, policies, assignments };
+}
+
+/** Shell-style `*` only, written here from the policy language's examples ("*", "raw_*"), not from src/. */
+const globMatches = (glob: string, name: string): boolean =>
+  new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name);
+
+/** A pattern matching exactly `targets` among `all`, if one of a few simple shapes does. */
+function globFor(targets: readonly string[], all: readonly string[]): string | undefined {
+  const want = [...targets].sort().join('\u0000');
+  const candidates = ['*', ...targets.flatMap((t) => [`${t[0]}*`, `*${t.slice(-1)}`, `${t.slice(0, 2)}*`, `*${t.slice(-2)}`])];
+  return candidates.find((g) => all.filter((n) => globMatches(g, n)).sort().join('\u0000') === want);
 }
 
 function containsSub(f: RawFilter): boolean {
@@ -586,15 +609,15 @@ export function policyYaml(c: Case): string {
     policies: c.policies.map((p) => {
       switch (p.type) {
         case 'row_filter':
-          return { name: p.name, type: p.type, tables: p.tables, filter: filterSql(p.filter) };
+          return { name: p.name, type: p.type, tables: p.glob ? [p.glob] : p.tables, filter: filterSql(p.filter) };
         case 'column_mask':
           return { name: p.name, type: p.type, table: p.table, column: p.column, mask: maskSql(p.mask) };
         case 'column_deny':
           return { name: p.name, type: p.type, table: p.table, columns: p.columns };
         case 'column_allow':
-          return { name: p.name, type: p.type, tables: p.tables, columns: p.columns === '*' ? ['*'] : p.columns };
+          return { name: p.name, type: p.type, tables: p.glob ? [p.glob] : p.tables, columns: p.columns === '*' ? ['*'] : p.columns };
         case 'table_deny':
-          return { name: p.name, type: p.type, tables: p.tables };
+          return { name: p.name, type: p.type, tables: p.glob ? [p.glob] : p.tables };
       }
     }),
     assignments: c.assignments.map((a) => ({

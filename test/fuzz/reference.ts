@@ -253,11 +253,12 @@ class Evaluator {
       case 'sub': {
         // A subquery over a governed table sees that table as filtered for this user.
         const fk = v('parent_id');
-        if (fk === null) return null;
         const tenant = this.attr('tenant');
         const parent = this.c.tables.find((t) => t.name === f.parent)!;
         const ids = this.rows(parent).filter((p) => tenant !== null && p['org'] === tenant).map((p) => p['id']);
-        return ids.includes(fk);
+        // SQL: `x IN (empty set)` is false even when x is NULL; otherwise NULL IN (...) is NULL (ids never are).
+        if (ids.length === 0) return false;
+        return fk === null ? null : ids.includes(fk);
       }
     }
   }
