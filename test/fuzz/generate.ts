@@ -10,7 +10,7 @@ import { ident, literal } from '../../src/pg/quote.js';
 // ---------------------------------------------------------------------------------------------------------
 // The materialised case
 
-export type ColumnType = 'text' | 'int' | 'bool';
+export type ColumnType = 'text' | 'int' | 'bool' | 'uuid';
 export type Value = string | number | boolean | null;
 export interface ColumnDef {
   readonly name: string;
@@ -18,7 +18,7 @@ export interface ColumnDef {
 }
 export interface TableDef {
   readonly name: string;
-  /** `id` (int primary key) first, then `org` when present, `parent_id` on the child, then the others. */
+  /** `id` (int primary key) first, then `org` and `org_id` (uuid) when present, `parent_id` on the child, then the others. */
   readonly columns: readonly ColumnDef[];
   /** The parent table's name, for the child of a parent/child pair (column `parent_id`). */
   readonly parent?: string;
@@ -27,6 +27,8 @@ export type Row = Readonly<Record<string, Value>>;
 export type TenantStatus = 'active' | 'frozen' | 'archived';
 export interface TenantDef {
   readonly slug: string;
+  /** Its registry id, what `{user.tenant_id}` reads. */
+  readonly id: string;
   readonly status: TenantStatus;
 }
 export interface Attributes {
@@ -47,7 +49,7 @@ export interface UserDef {
 
 /** Filters in a language small enough to evaluate in JS with SQL's three-valued logic. */
 export type Filter =
-  | { readonly k: 'eqAttr'; readonly col: string; readonly attr: 'tenant' | 'name' | 'region' | 'level' }
+  | { readonly k: 'eqAttr'; readonly col: string; readonly attr: 'tenant' | 'tenant_id' | 'name' | 'region' | 'level' }
   | { readonly k: 'in'; readonly col: string; readonly values: readonly Value[] }
   | { readonly k: 'leLevel'; readonly col: string }
   | { readonly k: 'anyTeams'; readonly col: string }
@@ -127,9 +129,14 @@ const TEXTS = ['eu', 'us', 'red', 'blue', 'green', 'acme', 'globex', 'stark', "O
 const REGIONS = ['eu', 'us', 'apac'];
 const TEAMS = ['red', 'blue', 'green'];
 const PRIORITIES = [10, 50, 100, 200];
+/** Registry ids of the tenants (fixed, so that a printed case reproduces), of stray rows, and a mask literal. */
+const tenantId = (i: number): string => `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`;
+const STRAY_ID = '00000000-0000-4000-8000-0000000000ff';
+const ZERO_ID = '00000000-0000-0000-0000-000000000000';
 
 interface RawTable {
   org: boolean;
+  orgId: boolean;
   extras: number[];
 }
 interface RawCell {
@@ -149,7 +156,8 @@ type RawFilter =
   | { k: 'not'; a: RawFilter }
   | { k: 'and' | 'or'; a: RawFilter; b: RawFilter }
   | { k: 'sub' }
-  | { k: 'org' };
+  | { k: 'org' }
+  | { k: 'orgId' };
 interface RawMask {
   k: 'null' | 'lit' | 'fn' | 'ifSenior';
   variant: number;
@@ -204,11 +212,13 @@ const rows = fc.array(row, { maxLength: 6 });
 
 const rawTable: fc.Arbitrary<RawTable> = fc.record({
   org: fc.nat({ max: 4 }).map((n) => n > 0),
+  orgId: fc.boolean(),
   extras: fc.uniqueArray(fc.nat({ max: EXTRA_COLUMNS.length - 1 }), { maxLength: 4 }),
 });
 
 const leaf: fc.Arbitrary<RawFilter> = fc.oneof(
   { arbitrary: fc.constant<RawFilter>({ k: 'org' }), weight: 4 },
+  { arbitrary: fc.constant<RawFilter>({ k: 'orgId' }), weight: 4 },
   { arbitrary: fc.record({ k: fc.constant('eqAttr' as const), slot: fc.nat(7), attr: fc.constantFrom('tenant' as const, 'name' as const, 'region' as const, 'level' as const) }), weight: 2 },
   { arbitrary: fc.record({ k: fc.constant('in' as const), slot: fc.nat(7), type: fc.constantFrom<ColumnType>('text', 'int', 'bool'), values: fc.array(fc.nat(13), { minLength: 1, maxLength: 3 }) }), weight: 2 },
   { arbitrary: fc.record({ k: fc.constant('leLevel' as const), slot: fc.nat(7) }), weight: 1 },
@@ -289,13 +299,14 @@ export function materialise(raw: RawCase, tag: string): Case {
     const name = pair && i < 2 ? PAIR_NAMES[i]! : TABLE_NAMES[i]!;
     const columns: ColumnDef[] = [{ name: 'id', type: 'int' }];
     if (t.org || (pair && i === 0)) columns.push({ name: 'org', type: 'text' });
+    if (t.orgId) columns.push({ name: 'org_id', type: 'uuid' });
     if (pair && i === 1) columns.push({ name: 'parent_id', type: 'int' });
     for (const e of t.extras) columns.push(EXTRA_COLUMNS[e]!);
     if (columns.length < 2) columns.push(EXTRA_COLUMNS[0]!);
     return { name, columns: columns.slice(0, 6), ...(pair && i === 1 ? { parent: PAIR_NAMES[0]! } : {}) };
   });
 
-  const tenants: TenantDef[] = raw.tenants.map((status, i) => ({ slug: SLUGS[i]!, status }));
+  const tenants: TenantDef[] = raw.tenants.map((status, i) => ({ slug: SLUGS[i]!, id: tenantId(i), status }));
   const roles = Array.from({ length: raw.roles }, (_, i) => `fz${tag}_g${i}`);
   const userNames = raw.users.map((_, i) => `fz${tag}_u${i}`);
   const text = (i: number): string => {
@@ -308,20 +319,21 @@ export function materialise(raw: RawCase, tag: string): Case {
   const data: Record<string, Row[]> = {};
   tables.forEach((t, ti) => {
     const out: Row[] = [];
-    const add = (cells: RawCell[], org: string): void => {
+    const add = (cells: RawCell[], org: string, orgId: string): void => {
       const r: Record<string, Value> = {};
       t.columns.forEach((c, ci) => {
         const x = cells[ci % cells.length]!;
         if (c.name === 'id') r[c.name] = out.length + 1;
         else if (c.name === 'org') r[c.name] = org;
+        else if (c.name === 'org_id') r[c.name] = orgId;
         else if (c.name === 'parent_id') r[c.name] = x.isNull ? null : 1 + (x.int % ((data[t.parent!]?.length ?? 0) + 1));
         else if (x.isNull) r[c.name] = null;
         else r[c.name] = c.type === 'text' ? text(x.text + ci) : c.type === 'int' ? x.int : x.bool;
       });
       out.push(r);
     };
-    tenants.forEach((tenant, k) => raw.data[ti]![k]!.forEach((cells) => add(cells, tenant.slug)));
-    raw.stray[ti]!.forEach((cells) => add(cells, 'other-org'));
+    tenants.forEach((tenant, k) => raw.data[ti]![k]!.forEach((cells) => add(cells, tenant.slug, tenant.id)));
+    raw.stray[ti]!.forEach((cells) => add(cells, 'other-org', STRAY_ID));
     data[t.name] = out;
   });
 
@@ -449,6 +461,8 @@ function resolveFilter(f: RawFilter, targets: readonly TableDef[], text: (i: num
   switch (f.k) {
     case 'org':
       return common.some((c) => c.name === 'org') ? { k: 'eqAttr', col: 'org', attr: 'tenant' } : { k: 'senior' };
+    case 'orgId':
+      return common.some((c) => c.name === 'org_id') ? { k: 'eqAttr', col: 'org_id', attr: 'tenant_id' } : resolveFilter({ k: 'org' }, targets, text);
     case 'eqAttr': {
       const col = ofType(f.attr === 'level' ? 'int' : 'text', f.slot);
       return col ? { k: 'eqAttr', col, attr: f.attr } : fallback(f.slot);
@@ -492,7 +506,8 @@ function resolveFilter(f: RawFilter, targets: readonly TableDef[], text: (i: num
 function resolveMask(m: RawMask, table: TableDef, column: ColumnDef, text: (i: number) => string): Mask {
   const sameType = table.columns.filter((c) => c.type === column.type);
   const src = m.other === null ? column.name : sameType[m.other % sameType.length]!.name;
-  const lit = column.type === 'text' ? ['[X]', '***', text(m.n)][m.variant]! : column.type === 'int' ? [0, -1, 99][m.variant]! : m.variant === 1;
+  const lit =
+    column.type === 'text' ? ['[X]', '***', text(m.n)][m.variant]! : column.type === 'int' ? [0, -1, 99][m.variant]! : column.type === 'uuid' ? ZERO_ID : m.variant === 1;
   switch (m.k) {
     case 'null':
       return { k: 'null' };
@@ -501,6 +516,7 @@ function resolveMask(m: RawMask, table: TableDef, column: ColumnDef, text: (i: n
     case 'ifSenior':
       return { k: 'ifSenior', src, value: lit };
     case 'fn':
+      if (column.type === 'uuid') return { k: 'lit', value: lit };
       if (column.type === 'int') return { k: 'mod', src, n: m.n + 1 };
       if (column.type === 'bool') return { k: 'not', src };
       return m.variant === 0 ? { k: 'stars', src, n: m.n } : m.variant === 1 ? { k: 'left', src, n: m.n } : { k: 'upper', src };
@@ -630,7 +646,7 @@ export function policyYaml(c: Case): string {
   return stringify(doc, { lineWidth: 0 });
 }
 
-const SQL_TYPE: Record<ColumnType, string> = { text: 'text', int: 'integer', bool: 'boolean' };
+const SQL_TYPE: Record<ColumnType, string> = { text: 'text', int: 'integer', bool: 'boolean', uuid: 'uuid' };
 
 export function schemaSql(c: Case): string {
   return c.tables
@@ -651,7 +667,7 @@ export function dataSql(c: Case): string {
 }
 
 export function tenantsSql(c: Case, registry = 'tenant_registry'): string {
-  return `INSERT INTO ${ident(registry)}.${ident('tenants')} (slug, name, status) VALUES ${c.tenants
-    .map((t) => `(${literal(t.slug)}, ${literal(t.slug.toUpperCase())}, ${literal(t.status)})`)
+  return `INSERT INTO ${ident(registry)}.${ident('tenants')} (id, slug, name, status) VALUES ${c.tenants
+    .map((t) => `(${literal(t.id)}, ${literal(t.slug)}, ${literal(t.slug.toUpperCase())}, ${literal(t.status)})`)
     .join(', ')};`;
 }

@@ -80,9 +80,9 @@ const targets = (p: PolicyDef): readonly string[] => (p.type === 'column_mask' |
 /** Values of `{user.X}` for one user: NULL when absent; tenant lookups NULL when the tenant is archived. */
 function attribute(c: Case, user: UserDef, name: string): Value | readonly string[] {
   if (name === 'name') return user.name;
-  if (name === 'tenant') {
+  if (name === 'tenant' || name === 'tenant_id') {
     const t = c.tenants.find((x) => x.slug === user.tenant);
-    return t && t.status !== 'archived' ? t.slug : null;
+    return t && t.status !== 'archived' ? (name === 'tenant' ? t.slug : t.id) : null;
   }
   const v = (user.attributes as Record<string, Value | readonly string[] | undefined>)[name];
   return v === undefined ? null : v;
@@ -344,6 +344,6 @@ export function expectation(c: Case): Expectation {
 
 function readsTenant(p: PolicyDef): boolean {
   const walk = (f: Filter): boolean =>
-    f.k === 'sub' || (f.k === 'eqAttr' && f.attr === 'tenant') || (f.k === 'not' && walk(f.a)) || ((f.k === 'and' || f.k === 'or') && (walk(f.a) || walk(f.b)));
+    f.k === 'sub' || (f.k === 'eqAttr' && (f.attr === 'tenant' || f.attr === 'tenant_id')) || (f.k === 'not' && walk(f.a)) || ((f.k === 'and' || f.k === 'or') && (walk(f.a) || walk(f.b)));
   return p.type === 'row_filter' && walk(p.filter);
 }
