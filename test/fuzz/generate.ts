@@ -39,12 +39,43 @@ export interface Attributes {
 }
 export const ATTRIBUTE_NAMES = ['region', 'level', 'senior', 'teams'] as const;
 export type AttributeName = (typeof ATTRIBUTE_NAMES)[number];
+/**
+ * A user, or an app (a pooled login whose `{user.X}` are the transaction-local settings its `context` maps
+ * them to). For an app, `tenant`, `tenantId` and `attributes` are what it sets with set_config(..., true) in
+ * each transaction before it reads or writes (`tenantId` only for apps: possibly an id that disagrees with
+ * `tenant`, or one of no tenant); `roles` is empty (apps are not members of group roles).
+ */
 export interface UserDef {
+  readonly kind: 'user' | 'app';
   readonly name: string;
   readonly tenant?: string;
+  readonly tenantId?: string;
   readonly attributes: Attributes;
   readonly roles: readonly string[];
   readonly access: 'read' | 'readwrite';
+}
+
+/** The settings an app's `context` maps each attribute to, with the type it is read as. */
+export const APP_CONTEXT = {
+  tenant: 'fz.tenant',
+  tenant_id: { setting: 'fz.tenant_id', type: 'uuid' },
+  region: 'fz.region',
+  level: { setting: 'fz.level', type: 'bigint' },
+  senior: { setting: 'fz.senior', type: 'boolean' },
+  teams: { setting: 'fz.teams', type: 'text[]' },
+} as const;
+
+/** What an app sets in each transaction: `set_config(setting, value, true)` per mapped attribute it has. */
+export function appSettings(u: UserDef): [setting: string, value: string][] {
+  const out: [string, string][] = [];
+  if (u.tenant !== undefined) out.push([APP_CONTEXT.tenant, u.tenant]);
+  if (u.tenantId !== undefined) out.push([APP_CONTEXT.tenant_id.setting, u.tenantId]);
+  const a = u.attributes;
+  if (a.region !== undefined) out.push([APP_CONTEXT.region, a.region]);
+  if (a.level !== undefined) out.push([APP_CONTEXT.level.setting, String(a.level)]);
+  if (a.senior !== undefined) out.push([APP_CONTEXT.senior.setting, String(a.senior)]);
+  if (a.teams !== undefined) out.push([APP_CONTEXT.teams.setting, `{${a.teams.join(',')}}`]);
+  return out;
 }
 
 /** Filters in a language small enough to evaluate in JS with SQL's three-valued logic. */
@@ -85,7 +116,7 @@ export type PolicyDef =
   | { readonly name: string; readonly type: 'column_allow'; readonly tables: readonly string[]; readonly glob?: string; readonly columns: readonly string[] | '*' }
   | { readonly name: string; readonly type: 'table_deny'; readonly tables: readonly string[]; readonly glob?: string };
 
-export type Selector = { readonly kind: 'all' } | { readonly kind: 'user' | 'role'; readonly name: string };
+export type Selector = { readonly kind: 'all' } | { readonly kind: 'user' | 'app' | 'role'; readonly name: string };
 export interface AssignmentDef {
   readonly policy: string;
   /** `all` alone, or a list of user/role selectors. */
@@ -182,6 +213,8 @@ interface RawAssignment {
   priority: number | null;
 }
 interface RawUser {
+  /** 0: a user; 1-4: an app that sets its tenant by slug, by id, by both, or by a slug and a wrong id. */
+  app: number;
   tenant: number | null;
   attributes: { region: number | null; level: number | null; senior: boolean | null; teams: number[] | null };
   roles: number[];
@@ -265,6 +298,7 @@ const rawAssignment: fc.Arbitrary<RawAssignment> = fc.record({
 });
 
 const rawUser: fc.Arbitrary<RawUser> = fc.record({
+  app: fc.oneof({ arbitrary: fc.constant(0), weight: 6 }, { arbitrary: fc.integer({ min: 1, max: 4 }), weight: 2 }),
   tenant: fc.option(fc.nat(2), { freq: 8 }),
   attributes: fc.record({
     region: fc.option(fc.nat(REGIONS.length - 1), { freq: 2 }),
@@ -339,16 +373,21 @@ export function materialise(raw: RawCase, tag: string): Case {
 
   const users: UserDef[] = raw.users.map((u, i) => {
     const a = u.attributes;
+    const tenant = u.tenant === null ? undefined : tenants[u.tenant % tenants.length]!;
+    // At least one user (index 0): apps only would leave attributes undeclared.
+    const app = i > 0 && u.app > 0;
+    const ids = app && tenant ? { 1: { tenant: tenant.slug }, 2: { tenantId: tenant.id }, 3: { tenant: tenant.slug, tenantId: tenant.id }, 4: { tenant: tenant.slug, tenantId: STRAY_ID } }[u.app] : {};
     return {
+      kind: app ? ('app' as const) : ('user' as const),
       name: userNames[i]!,
-      ...(u.tenant === null ? {} : { tenant: tenants[u.tenant % tenants.length]!.slug }),
+      ...(app ? ids : tenant ? { tenant: tenant.slug } : {}),
       attributes: {
         ...(a.region === null ? {} : { region: REGIONS[a.region]! }),
         ...(a.level === null ? {} : { level: a.level }),
         ...(a.senior === null ? {} : { senior: a.senior }),
         ...(a.teams === null ? {} : { teams: a.teams.map((x) => TEAMS[x]!) }),
       },
-      roles: roles.length === 0 ? [] : [...new Set(u.roles.map((r) => roles[r % roles.length]!))],
+      roles: app || roles.length === 0 ? [] : [...new Set(u.roles.map((r) => roles[r % roles.length]!))],
       access: u.access,
     };
   });
@@ -397,8 +436,11 @@ export function materialise(raw: RawCase, tag: string): Case {
     if (glob !== undefined) policies[i] = { ...p, glob };
   });
 
-  const sel = (s: RawSelector): Selector =>
-    s.kind === 'role' && roles.length > 0 ? { kind: 'role', name: roles[s.index % roles.length]! } : { kind: 'user', name: userNames[s.index % userNames.length]! };
+  const sel = (s: RawSelector): Selector => {
+    if (s.kind === 'role' && roles.length > 0) return { kind: 'role', name: roles[s.index % roles.length]! };
+    const u = users[s.index % users.length]!;
+    return { kind: u.kind, name: u.name };
+  };
   const uniqueSelectors = (list: Selector[]): Selector[] => [...new Map(list.map((s) => [JSON.stringify(s), s])).values()];
   const assignments: AssignmentDef[] = raw.assignments.map((a) => ({
     policy: policies[a.policy % policies.length]!.name,
@@ -412,7 +454,7 @@ export function materialise(raw: RawCase, tag: string): Case {
   const read = new Set(policies.flatMap(attributesRead));
   const first = users[0]!;
   const defaults: Required<Attributes> = { region: 'eu', level: 2, senior: true, teams: ['red'] };
-  const missing = ATTRIBUTE_NAMES.filter((n) => read.has(n) && !users.some((u) => u.attributes[n] !== undefined));
+  const missing = ATTRIBUTE_NAMES.filter((n) => read.has(n) && !users.some((u) => u.kind === 'user' && u.attributes[n] !== undefined));
   if (missing.length > 0) {
     users[0] = { ...first, attributes: { ...first.attributes, ...Object.fromEntries(missing.map((n) => [n, defaults[n]])) } };
   }
@@ -614,7 +656,7 @@ export function policyYaml(c: Case): string {
     mode: c.mode,
     schemas: ['public'],
     ...(c.roles.length > 0 ? { roles: c.roles.map((name) => ({ name })) } : {}),
-    users: c.users.map((u) => ({
+    users: c.users.filter((u) => u.kind === 'user').map((u) => ({
       name: u.name,
       password: { env: PASSWORD_ENV },
       ...(u.tenant === undefined ? {} : { tenant: u.tenant }),
@@ -622,6 +664,9 @@ export function policyYaml(c: Case): string {
       ...(u.roles.length > 0 ? { roles: u.roles } : {}),
       access: u.access,
     })),
+    ...(c.users.some((u) => u.kind === 'app')
+      ? { apps: c.users.filter((u) => u.kind === 'app').map((u) => ({ name: u.name, password: { env: PASSWORD_ENV }, context: APP_CONTEXT, access: u.access })) }
+      : {}),
     policies: c.policies.map((p) => {
       switch (p.type) {
         case 'row_filter':

@@ -9,7 +9,7 @@ import { ident, literal } from '../../src/pg/quote.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { adminUrl, freshDatabase, type TestDatabase } from '../helpers/db.js';
 import { migrateRegistry, policyFile } from '../helpers/demo.js';
-import { dataSql, materialise, PASSWORD, PASSWORD_ENV, policyYaml, rawCase, schemaSql, tenantsSql, type Case, type RawCase, type Value } from './generate.js';
+import { appSettings, dataSql, materialise, PASSWORD, PASSWORD_ENV, policyYaml, rawCase, schemaSql, tenantsSql, type Case, type RawCase, type UserDef, type Value } from './generate.js';
 import { expectation, type TableView, type WriteOutcome, type WriteProbe } from './reference.js';
 
 export interface CaseResult {
@@ -53,7 +53,17 @@ function same(expected: TableView, actual: Actual): boolean {
   return JSON.stringify(expected.columns) === JSON.stringify(actual.columns) && JSON.stringify(sortRows(expected.rows)) === JSON.stringify(sortRows(actual.rows));
 }
 
-async function read(session: postgres.Sql, table: string): Promise<Actual> {
+/**
+ * An app sets its context in each transaction, as the README tells pools to: `set_config(name, value, true)`
+ * right after BEGIN. Users need nothing.
+ */
+async function begin(session: postgres.Sql, user: UserDef): Promise<void> {
+  await session.unsafe('BEGIN');
+  for (const [setting, value] of appSettings(user)) await session.unsafe(`SELECT set_config(${literal(setting)}, ${literal(value)}, true)`);
+}
+
+async function read(session: postgres.Sql, user: UserDef, table: string): Promise<Actual> {
+  if (user.kind === 'app') await begin(session, user);
   try {
     const result = await session.unsafe(`SELECT * FROM ${ident(table)}`);
     const columns = result.columns.map((col) => col.name);
@@ -62,6 +72,8 @@ async function read(session: postgres.Sql, table: string): Promise<Actual> {
     const err = e as { code?: string; message: string };
     if (err.code === '42P01') return { exists: false };
     return { error: `${err.message} (SQLSTATE ${err.code ?? '?'})` };
+  } finally {
+    if (user.kind === 'app') await session.unsafe('ROLLBACK');
   }
 }
 
@@ -84,8 +96,8 @@ function probeSql(table: string, probe: WriteProbe): string {
 }
 
 /** One write in its own transaction, always rolled back: the rows it affected, or its SQLSTATE. */
-async function write(session: postgres.Sql, sql: string): Promise<WriteOutcome & { message?: string }> {
-  await session.unsafe('BEGIN');
+async function write(session: postgres.Sql, user: UserDef, sql: string): Promise<WriteOutcome & { message?: string }> {
+  await begin(session, user);
   try {
     return { count: (await session.unsafe(sql)).count };
   } catch (e) {
@@ -172,7 +184,7 @@ export async function runCase(c: Case, mode: ApplyMode = 'cli'): Promise<CaseRes
       sessions.push(session);
       for (const t of c.tables) {
         const want = expected.views.get(user.name)!.get(t.name)!;
-        const got = await read(session, t.name);
+        const got = await read(session, user, t.name);
         reads++;
         if ('exists' in got && got.exists && got.rows.length > 0) withRows++;
         if ('exists' in got && !got.exists) absent++;
@@ -182,7 +194,7 @@ export async function runCase(c: Case, mode: ApplyMode = 'cli'): Promise<CaseRes
       for (const t of c.tables) {
         for (const w of expected.writes.get(user.name)!.get(t.name)!) {
           const sql = probeSql(t.name, w.probe);
-          const got = await write(session, sql);
+          const got = await write(session, user, sql);
           writes++;
           if ('count' in got && got.count > 0) wrote++;
           const ok = w.expect.some((e) => ('count' in e ? 'count' in got && got.count === e.count : 'code' in got && got.code === e.code));

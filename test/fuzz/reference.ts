@@ -4,7 +4,7 @@
 // user, its columns in order, and every visible row and value (masks and filters evaluated in JS, with SQL's
 // three-valued logic). Where the design calls the file an error (a mask tie, a user without a tenant whose
 // policies read {user.tenant}) it expects apply to refuse it.
-import type { AssignmentDef, Case, Filter, Mask, PolicyDef, Row, Selector, TableDef, UserDef, Value } from './generate.js';
+import type { AssignmentDef, Case, Filter, Mask, PolicyDef, Row, Selector, TableDef, TenantDef, UserDef, Value } from './generate.js';
 
 export type TableView =
   | { readonly exists: false }
@@ -54,7 +54,7 @@ const DEFAULT_PRIORITY = 100;
 
 function matches(s: Selector, user: UserDef): Via | undefined {
   if (s.kind === 'all') return 2;
-  if (s.kind === 'user') return s.name === user.name ? 0 : undefined;
+  if (s.kind === 'user' || s.kind === 'app') return s.kind === user.kind && s.name === user.name ? 0 : undefined;
   return user.roles.includes(s.name) ? 1 : undefined;
 }
 
@@ -77,12 +77,28 @@ const denied = (here: readonly Reached[]): Set<string> => new Set(here.flatMap((
 
 const targets = (p: PolicyDef): readonly string[] => (p.type === 'column_mask' || p.type === 'column_deny' ? [p.table] : p.tables);
 
-/** Values of `{user.X}` for one user: NULL when absent; tenant lookups NULL when the tenant is archived. */
+/**
+ * The tenant a principal acts for, never an archived one. A user's is its `tenant`. An app's is the registered
+ * tenant that the slug and the id it set both name (either may be unset, not both); a slug and an id of
+ * different tenants name none ("Principals": unset means no rows, fail closed).
+ */
+function tenantOf(c: Case, user: UserDef): TenantDef | undefined {
+  if (user.tenant === undefined && user.tenantId === undefined) return undefined;
+  const t = c.tenants.find((x) => (user.tenant === undefined || x.slug === user.tenant) && (user.tenantId === undefined || x.id === user.tenantId));
+  return t && t.status !== 'archived' ? t : undefined;
+}
+
+/** Whether the principal sees rows at all: archived tenants see nothing; an app without a tenant neither. */
+function sees(c: Case, user: UserDef): boolean {
+  return tenantOf(c, user) !== undefined || (user.kind === 'user' && user.tenant === undefined);
+}
+
+/** Values of `{user.X}` for one principal: NULL when absent; tenant lookups NULL when the tenant is archived. */
 function attribute(c: Case, user: UserDef, name: string): Value | readonly string[] {
   if (name === 'name') return user.name;
   if (name === 'tenant' || name === 'tenant_id') {
-    const t = c.tenants.find((x) => x.slug === user.tenant);
-    return t && t.status !== 'archived' ? (name === 'tenant' ? t.slug : t.id) : null;
+    const t = tenantOf(c, user);
+    return t ? (name === 'tenant' ? t.slug : t.id) : null;
   }
   const v = (user.attributes as Record<string, Value | readonly string[] | undefined>)[name];
   return v === undefined ? null : v;
@@ -165,7 +181,7 @@ class Evaluator {
     if (this.user.access === 'read') return [{ probe: { kind: 'delete' }, expect: [{ code: '42501' }], why: 'access: read, so no write privilege' }];
     const here = this.reach.filter((r) => targets(r.policy).includes(t.name));
     const visibleRows = this.rows(t);
-    const frozen = this.c.tenants.find((x) => x.slug === this.user.tenant)?.status === 'frozen';
+    const frozen = tenantOf(this.c, this.user)?.status === 'frozen';
     const masked = view.columns.filter((col) => this.mask(t, col, here)?.kind === 'winner');
     const writable = view.columns.filter((col) => !masked.includes(col));
     // A frozen tenant's write fails (42501) once the write check runs; with no row to touch PostgreSQL may never
@@ -208,7 +224,7 @@ class Evaluator {
    */
   private mayHold(t: TableDef, row: Row): boolean {
     const here = this.reach.filter((r) => targets(r.policy).includes(t.name));
-    if (this.c.tenants.find((x) => x.slug === this.user.tenant)?.status === 'archived') return false;
+    if (!sees(this.c, this.user)) return false;
     const readable = this.c.mode === 'open' || here.some((r) => r.policy.type === 'row_filter' || r.policy.type === 'column_allow');
     const filters = [...new Set(here.flatMap((r) => (r.policy.type === 'row_filter' ? [r.policy.filter] : [])))];
     return readable && filters.every((f) => this.evalFilter(f, row) === true);
@@ -305,7 +321,7 @@ export function expectation(c: Case): Expectation {
     const reach = reached(c, user);
     const ev = new Evaluator(c, user, reach);
     // Principals: `tenant` is required unless the user's assigned policies never read {user.tenant}.
-    if (user.tenant === undefined) {
+    if (user.kind === 'user' && user.tenant === undefined) {
       const reader = reach.find((r) => readsTenant(r.policy));
       if (reader) {
         outcome = 'rejected';
