@@ -172,11 +172,12 @@ async function startMonitor(cluster, state) {
       polls++;
       const rows = await sql`SELECT l.pid, l.relation::int AS oid, l.mode, l.granted, a.application_name AS app
         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'relation' AND l.database = ${dboid} AND l.relation = ANY(${[...names.keys()]}::oid[]) AND l.pid <> pg_backend_pid()`;
+        WHERE l.locktype = 'relation' AND l.database = ${dboid} AND l.pid <> pg_backend_pid()
+          AND (l.relation = ANY(${[...names.keys()]}::oid[]) OR NOT l.granted)`;
       const seen = now();
       let waiting = 0;
       for (const r of rows) {
-        if (r.app.startsWith('tenantctl') && r.granted) {
+        if (r.app.startsWith('tenantctl') && r.granted && names.has(r.oid)) {
           const key = `${r.pid}|${r.oid}|${r.mode}`;
           const h = held.get(key);
           if (h) {
@@ -300,6 +301,8 @@ export async function main() {
     const commands = [];
     const phase = async (name, fn) => {
       state.phase = name;
+      // Persona views replaced by the previous phase have new oids: track those too.
+      state.refreshViews = true;
       const start = now();
       log(`phase ${name}`);
       const detail = await fn();
@@ -326,7 +329,6 @@ export async function main() {
       const r = await cliAsync(['apply', files.users, '--yes'], env);
       commands.push({ phase: 'users', command: `tenantctl apply users.yaml --yes (+${NEW_USERS} users in the new tenants)`, totalMs: round(r.ms), output: r.stdout.trim().split('\n').slice(-1)[0] });
     });
-    state.refreshViews = true;
     await phase('policy', async () => {
       const r = await cliAsync(['apply', files.policy, '--yes'], env);
       commands.push({ phase: 'policy', command: 'tenantctl apply policy.yaml --yes (mask-ssn-partial → mask-ssn-full; child row filter → EXISTS)', totalMs: round(r.ms), output: r.stdout.trim().split('\n').slice(-1)[0], plan: r.stdout.slice(0, 4000) });

@@ -150,7 +150,7 @@ export function section3(r) {
   out.push('');
   out.push(`Data: demo_ecommerce schema, ${st.scale.tenants} tenants, ${st.scale.customers.toLocaleString('en')} customers, ${st.scale.orders.toLocaleString('en')} orders, ${st.scale.items.toLocaleString('en')} order items (database ${st.databaseSize}). **Load:** ${st.clients} clients, each a password login over TCP as its own tenant user (${st.readwriteClients} readwrite, ${st.clients - st.readwriteClients} read), running in a loop with a ${st.thinkMs} ms pause: ${st.operations.read.join(', ')} (read users) plus ${st.operations.readwrite.filter((o) => !st.operations.read.includes(o)).join(', ')} (readwrite users), through their persona views; every statement's round trip and every error with its SQLSTATE is recorded. Phases, one after the other while the load runs: **baseline** ${st.baselineS} s; **tenants** \`tenantctl tenant create\` × ${st.newTenants} (${st.tenantConcurrency ?? 1} CLI processes at a time); **users** one \`tenantctl apply\` adding ${st.newUsers.toLocaleString('en')} users in those tenants (one in five readwrite); **policy** one \`tenantctl apply\` changing a mask and a row filter on tables the clients read (the SSN mask becomes \`[RESTRICTED]\`: the persona views of customers are replaced; the child tables' filter becomes a correlated \`EXISTS\`: their RLS policies are replaced)${st.extraUsers ? `; **users+policy** one \`tenantctl apply\` adding ${st.extraUsers} more users and undoing that change (what a deploy doing both at once runs)` : ''}; **after** ${st.afterS} s.`);
   out.push('');
-  out.push('| Phase | seconds | statements (per s) | client errors | p50 ms | p99 ms | max ms | clients waiting on a lock (most at once; polls with any) |');
+  out.push('| Phase | seconds | statements (per s) | client errors | p50 ms | p99 ms | max ms | clients waiting on a lock (most at once; monitor polls with any) |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---|');
   for (const p of r.phases) {
     out.push(`| ${p.name} | ${p.seconds} | ${p.statements.toLocaleString('en')} (${p.perSecond}) | ${p.errors} | ${ms(p.p50)} | ${ms(p.p99)} | ${ms(p.max)} | ${p.clientsWaitingOnLocks.maxAtOnce}; ${p.clientsWaitingOnLocks.pollsWithWaiters} of ${p.clientsWaitingOnLocks.polls} |`);
@@ -183,7 +183,7 @@ export function section3(r) {
   if (r.locks.longest.length === 0) out.push('| – | none seen | | |');
   out.push('');
   const waits = r.clientLockWaits.filter((w) => w.app === 'bench-load');
-  out.push(`**Clients waiting on those locks** (same monitor): ${waits.length === 0 ? 'none seen.' : `${waits.length} waits seen, the longest ${waits.slice(0, 5).map((w) => `${f2(w.seenMs)} ms for ${w.mode} on ${w.relation} (${w.phase})`).join(', ')}.`} The server's own \`log_lock_waits\` (deadlock_timeout 100 ms) logged ${r.lockWaitLog.filter((l) => /still waiting/.test(l)).length} waits of 100 ms or more.`);
+  out.push(`**Clients waiting on a lock** (same monitor, any relation): ${waits.length === 0 ? 'none seen.' : `${waits.length} waits seen, the longest ${waits.slice(0, 5).map((w) => `${f2(w.seenMs)} ms for ${w.mode} on ${w.relation} (${w.phase})`).join(', ')}.`} The server's own \`log_lock_waits\` (deadlock_timeout 100 ms) logged ${r.lockWaitLog.filter((l) => /still waiting/.test(l)).length} waits of 100 ms or more.`);
   out.push('');
   for (const [name, t] of Object.entries(r.transcripts)) {
     const kinds = Object.entries(t.byKind).map(([k, n]) => `${k} ${n}`).join(', ');
