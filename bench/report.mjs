@@ -139,6 +139,68 @@ function section2(r) {
   return out.join('\n');
 }
 
+/** Section 3: online provisioning under load (bench/online-provisioning.mjs). */
+export function section3(r) {
+  const out = [];
+  const st = r.settings;
+  const ms = (x) => (x === null || x === undefined ? 'n/a' : f2(x));
+  out.push('## 3. Online provisioning under load');
+  out.push('');
+  out.push(`Reproduce: \`${r.command}\`. Measured on ${r.machine.postgres.split(' on ')[0]} (${r.machine.nproc} CPUs, load average ${r.machine.loadAverage.join(', ')} when the run started), Node ${r.machine.node}, ${r.machine.at}.`);
+  out.push('');
+  out.push(`Data: demo_ecommerce schema, ${st.scale.tenants} tenants, ${st.scale.customers.toLocaleString('en')} customers, ${st.scale.orders.toLocaleString('en')} orders, ${st.scale.items.toLocaleString('en')} order items (database ${st.databaseSize}). **Load:** ${st.clients} clients, each a password login over TCP as its own tenant user (${st.readwriteClients} readwrite, ${st.clients - st.readwriteClients} read), running in a loop with a ${st.thinkMs} ms pause: ${st.operations.read.join(', ')} (read users) plus ${st.operations.readwrite.filter((o) => !st.operations.read.includes(o)).join(', ')} (readwrite users), through their persona views; every statement's round trip and every error with its SQLSTATE is recorded. Phases, one after the other while the load runs: **baseline** ${st.baselineS} s; **tenants** \`tenantctl tenant create\` × ${st.newTenants} (${st.tenantConcurrency ?? 1} CLI processes at a time); **users** one \`tenantctl apply\` adding ${st.newUsers.toLocaleString('en')} users in those tenants (one in five readwrite); **policy** one \`tenantctl apply\` changing a mask and a row filter on tables the clients read (the SSN mask becomes \`[RESTRICTED]\`: the persona views of customers are replaced; the child tables' filter becomes a correlated \`EXISTS\`: their RLS policies are replaced)${st.extraUsers ? `; **users+policy** one \`tenantctl apply\` adding ${st.extraUsers} more users and undoing that change (what a deploy doing both at once runs)` : ''}; **after** ${st.afterS} s.`);
+  out.push('');
+  out.push('| Phase | seconds | statements (per s) | client errors | p50 ms | p99 ms | max ms | clients waiting on a lock (most at once; monitor polls with any) |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const p of r.phases) {
+    out.push(`| ${p.name} | ${p.seconds} | ${p.statements.toLocaleString('en')} (${p.perSecond}) | ${p.errors} | ${ms(p.p50)} | ${ms(p.p99)} | ${ms(p.max)} | ${p.clientsWaitingOnLocks.maxAtOnce}; ${p.clientsWaitingOnLocks.pollsWithWaiters} of ${p.clientsWaitingOnLocks.polls} |`);
+  }
+  out.push('');
+  const errors = r.phases.flatMap((p) => Object.entries(p.errorsBySqlstate).map(([code, e]) => `${p.name}: ${e.count} × SQLSTATE ${code} (${e.message})`));
+  out.push(`**Client errors** (target: zero): ${errors.length === 0 ? 'none' : errors.join('; ')}.`);
+  out.push('');
+  out.push('| Phase | command | time | result |');
+  out.push('|---|---|---:|---|');
+  for (const c of r.commands) out.push(`| ${c.phase} | \`${c.command}\` | ${sec(c.totalMs)}${c.p50Ms !== undefined ? ` (median ${sec(c.p50Ms)} each)` : ''} | ${c.output ?? ''} |`);
+  out.push('');
+  out.push(`A plan of the last file afterwards: ${r.noopPlanAfter}`);
+  out.push('');
+  const res = r.locks.resolution;
+  out.push(`**Locks held by tenantctl on governed tables and persona views.** A monitor connection polled \`pg_locks\` joined with \`pg_stat_activity\` every ${res.pollEveryMs} ms (${res.polls.toLocaleString('en')} polls; the time between polls was ${f2(res.medianGapMs)} ms at the median, ${f2(res.p99GapMs)} ms at p99, ${f2(res.maxGapMs)} ms at most on this machine), keeping each granted lock of a \`tenantctl\` backend from its first to its last sighting: a lock is held at least that long and at most about one poll gap longer. Longest per phase, relation and mode (AccessShareLocks, which block only ACCESS EXCLUSIVE requests, grouped in one line per phase):`);
+  out.push('');
+  out.push('| Phase | relation | mode | held (first to last sighting) |');
+  out.push('|---|---|---|---:|');
+  const strong = r.locks.longest.filter((h) => h.mode !== 'AccessShareLock');
+  for (const h of strong) out.push(`| ${h.phase} | ${h.relation} (${h.kind}) | ${h.mode} | ${f2(h.seenMs)} ms |`);
+  const share = new Map();
+  for (const h of r.locks.longest.filter((x) => x.mode === 'AccessShareLock')) {
+    const cur = share.get(h.phase) ?? { n: 0, max: 0, relation: '' };
+    cur.n++;
+    if (h.seenMs > cur.max) Object.assign(cur, { max: h.seenMs, relation: h.relation });
+    share.set(h.phase, cur);
+  }
+  for (const [phase, s] of share) out.push(`| ${phase} | ${s.n} relations, longest ${s.relation} | AccessShareLock | ${f2(s.max)} ms |`);
+  if (r.locks.longest.length === 0) out.push('| – | none seen | | |');
+  out.push('');
+  const waits = r.clientLockWaits.filter((w) => w.app === 'bench-load');
+  out.push(`**Clients waiting on a lock** (same monitor, any relation): ${waits.length === 0 ? 'none seen.' : `${waits.length} waits seen, the longest ${waits.slice(0, 5).map((w) => `${f2(w.seenMs)} ms for ${w.mode} on ${w.relation} (${w.phase})`).join(', ')}.`} The server's own \`log_lock_waits\` (deadlock_timeout 100 ms) logged ${r.lockWaitLog.filter((l) => /still waiting/.test(l)).length} waits of 100 ms or more.`);
+  out.push('');
+  for (const [name, t] of Object.entries(r.transcripts)) {
+    const kinds = Object.entries(t.byKind).map(([k, n]) => `${k} ${n}`).join(', ');
+    const lock = t.firstTableLockingStatement;
+    out.push(`<details><summary>The ${name} apply's transaction from the server log (log_statement = all): ${t.statements} statements in ${sec(t.transactionMs)}${lock ? `; first statement that takes an ACCESS EXCLUSIVE lock at ${f2(lock.atMs)} ms, ${f2(lock.untilCommitMs)} ms before COMMIT` : '; no statement taking an ACCESS EXCLUSIVE lock'}</summary>`);
+    out.push('');
+    out.push(`By kind: ${kinds}.`);
+    out.push('');
+    out.push('```');
+    for (const s of t.order) out.push(`${String(s.atMs).padStart(6)} ms  ${s.sql.replace(/\s+/g, ' ')}`);
+    out.push('```');
+    out.push('</details>');
+    out.push('');
+  }
+  return out.join('\n');
+}
+
 /** Horizontal grouped bars on a log axis: median ms per query and variant (prepared statements). */
 export function chart(r, mode = 'prepared') {
   const variants = [
@@ -195,8 +257,9 @@ export function main() {
   const pick = (name) => (flags.quick === true ? readResult(`${name}-quick`) : readResult(`${name}-full`) ?? readResult(name));
   const read = pick('read-overhead');
   const tool = pick('tool-scale');
+  const online = pick('online-provisioning');
   const findings = existsSync(join(ROOT, 'bench', 'findings.md')) ? readFileSync(join(ROOT, 'bench', 'findings.md'), 'utf8').trim() : '';
-  const m = (read ?? tool)?.machine;
+  const m = (read ?? tool ?? online)?.machine;
   const doc = [];
   doc.push('# Benchmarks');
   doc.push('');
@@ -213,10 +276,13 @@ export function main() {
   if (findings) doc.push(findings, '');
   if (read) doc.push(section1(read));
   if (tool) doc.push(section2(tool));
-  doc.push('## 3. Online provisioning under load');
-  doc.push('');
-  doc.push('Not measured yet (issue #9, section 3): creating 200 tenants and 1,000 users and applying a policy change under a bounded read/write load, with client errors, p50/p99 latency before and during, and the longest lock held on a governed table.');
-  doc.push('');
+  if (online) doc.push(section3(online));
+  else {
+    doc.push('## 3. Online provisioning under load');
+    doc.push('');
+    doc.push('Not measured yet (issue #9, section 3): `npm run bench -- --only online`.');
+    doc.push('');
+  }
   writeFileSync(join(ROOT, 'BENCHMARKS.md'), doc.join('\n'));
   log('wrote BENCHMARKS.md');
   if (read) {

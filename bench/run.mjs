@@ -1,11 +1,11 @@
 // `npm run bench` / `npm run bench:quick`: the sections of BENCHMARKS.md one after the other (each starts and
-// stops its own throwaway PostgreSQL), then the report. `--only read,tool` picks sections; every other flag
+// stops its own throwaway PostgreSQL), then the report. `--only read,tool,online` picks sections; every other flag
 // is passed to the sections (see the header of each script).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, log, parseFlags } from './lib.mjs';
 
-const SECTIONS = { read: 'read-overhead.mjs', tool: 'tool-scale.mjs' };
+const SECTIONS = { read: 'read-overhead.mjs', tool: 'tool-scale.mjs', online: 'online-provisioning.mjs' };
 const argv = process.argv.slice(2);
 const flags = parseFlags(argv);
 const only = typeof flags.only === 'string' ? flags.only.split(',') : Object.keys(SECTIONS);

@@ -1,6 +1,6 @@
 // DesiredState vs CatalogState -> ordered steps. Pure. Nothing is emitted for what is already right; every
 // step's statements are valid when they run (roles before grants, views after tables, drops last and in
-// reverse dependency order).
+// reverse dependency order), and the per-login steps come before the table-locking ones (see PHASE).
 import type { CatalogGrant, CatalogRole, CatalogState } from '../catalog/types.js';
 import { MANAGED_MARKER, PERSONA_PREFIX, type DesiredRole, type DesiredState, type Persona, type TableName } from '../compile/types.js';
 import { ident, literal, qualified } from '../pg/quote.js';
@@ -38,18 +38,24 @@ export interface PlanOptions {
   scram?: (password: string) => string;
 }
 
+// The per-login steps (roles, memberships, search_path settings, principals rows: one or more statements per
+// user, thousands for a large file) run before the first step that takes a table lock (ALTER TABLE, DROP VIEW,
+// CREATE/DROP POLICY take ACCESS EXCLUSIVE on a governed table or a persona view and hold it until COMMIT), so
+// that clients queue behind those locks only for the DDL of the objects that change, not for the users added
+// in the same apply. Neither settings nor principals rows depend on the persona objects: ALTER ROLE ... SET
+// search_path does not check that the schema exists, and the whole apply is one transaction.
 const PHASE = {
   runtime: 0,
   roles: 1,
   memberships: 2,
-  schemas: 3,
-  rls: 4,
-  baseGrants: 5,
-  views: 6,
-  grants: 7,
-  policies: 8,
-  settings: 9,
-  principals: 10,
+  settings: 3,
+  principals: 4,
+  schemas: 5,
+  rls: 6,
+  baseGrants: 7,
+  views: 8,
+  grants: 9,
+  policies: 10,
   revokes: 11,
   dropPolicies: 12,
   dropViews: 13,

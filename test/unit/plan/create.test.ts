@@ -63,7 +63,7 @@ describe('plan on an empty catalog', () => {
     expect(desired.personas).toHaveLength(1);
   });
 
-  test('steps run in dependency order: runtime, roles, memberships, schemas, row security, grants, views, policies, settings, principals', () => {
+  test('steps run in dependency order: runtime, roles, memberships, settings, principals, schemas, row security, grants, views, policies', () => {
     const phases = result.steps.map((s) => s.phase);
     expect(phases).toEqual([...phases].sort((a, b) => a - b));
     const kinds = result.steps.map(kind).filter((k, i, all) => all[i - 1] !== k);
@@ -71,14 +71,14 @@ describe('plan on an empty catalog', () => {
       'schema tenantctl (runtime)',
       'role',
       'membership',
+      'search_path',
+      'principal',
       'schema',
       'row security',
       'schema privileges',
       'view',
       'privileges on',
       'policy',
-      'search_path',
-      'principal',
     ]);
     expect(result.steps.every((s) => s.action === 'create' || s.object.startsWith('row security'))).toBe(true);
   });
@@ -91,6 +91,8 @@ describe('plan on an empty catalog', () => {
       `role tenantctl_${p}_owner`,
       `role tenantctl_${p}_reader`,
       `membership alice in tenantctl_${p}_reader`,
+      'search_path of alice',
+      'principal alice',
       `schema tenantctl_${p}`,
       'row security on public.customers',
       'row security on public.orders',
@@ -104,8 +106,6 @@ describe('plan on an empty catalog', () => {
       `privileges on public.orders for tenantctl_${p}_owner`,
       `policy public.customers tenantctl_${p}`,
       `policy public.orders tenantctl_${p}`,
-      'search_path of alice',
-      'principal alice',
     ]);
   });
 
