@@ -44,6 +44,24 @@ CREATE TABLE IF NOT EXISTS tenantctl.applied (
 COMMENT ON TABLE tenantctl.applied IS 'managed by tenantctl: state of the last apply, for drift detection';
 REVOKE ALL ON tenantctl.applied FROM PUBLIC;
 
+-- The lookups below run once per statement (the compiler wraps every call in a sub-select: an InitPlan), so
+-- their cost is a fixed cost of every statement a data-plane login sends (issue #9; bench/fixed-cost.mjs
+-- measures it). What keeps it low, measured on PostgreSQL 15:
+--   * PL/pgSQL, not LANGUAGE sql: a SECURITY DEFINER function is never inlined, and a non-inlined SQL function
+--     parses and plans its body again in every statement (PostgreSQL < 18); PL/pgSQL caches its plans per
+--     session.
+--   * One query for a user: the principal and its tenant together (principals LEFT JOIN the registry), with
+--     index-friendly conditions that the plan cache keeps as one generic plan. Apps need a second query, since
+--     their tenant comes from a setting named in their principals row.
+--   * No nested lookup function: attr('tenant') used to call current_tenant(), a set-returning SECURITY DEFINER
+--     function (another search_path switch, a tuplestore, and a query whose OR-ed conditions were re-planned
+--     on every call): about 0.07 ms of the 0.11 ms a call cost.
+-- `SET search_path` stays (about 3 microseconds per call): it is what makes every unqualified operator and
+-- function in the bodies (=, ->, ?, nullif, ::uuid ...) resolve in pg_catalog whatever the caller's search_path.
+--
+-- Invariant the compiler relies on (src/compile/guard.ts): attr('tenant') and attr('tenant_id') are NULL
+-- whenever visible() is false, so a filter with a top-level `column = {user.tenant}` needs no visible() guard.
+
 -- The caller's tenant row, or nothing when the caller is unknown, the tenant is unknown or archived, or an
 -- app has not set its tenant setting in this transaction. Apps name their tenant by slug or by id (or both,
 -- which must agree); a value that does not cast to uuid is an error, never a wider result.
@@ -53,34 +71,38 @@ CREATE OR REPLACE FUNCTION tenantctl.current_tenant(OUT id uuid, OUT slug text, 
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    p tenantctl.principals;
+    kind text;
+    ctx jsonb;
     by_slug text;
     by_id uuid;
 BEGIN
-    SELECT * INTO p FROM tenantctl.principals WHERE role = session_user;
+    SELECT p.kind, p.context, t.id, t.slug, t.status::text INTO kind, ctx, id, slug, status
+      FROM tenantctl.principals p
+      LEFT JOIN :registry.tenants t ON t.slug = p.tenant AND t.status <> 'archived'
+     WHERE p.role = session_user;
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    IF p.kind = 'user' THEN
-        by_slug := p.tenant;
-    ELSE
-        IF p.context ? 'tenant' THEN
-            by_slug := nullif(current_setting(p.context -> 'tenant' ->> 'setting', true), '');
+    IF kind = 'app' THEN
+        IF ctx ? 'tenant' THEN
+            by_slug := nullif(current_setting(ctx -> 'tenant' ->> 'setting', true), '');
         END IF;
-        IF p.context ? 'tenant_id' THEN
-            by_id := nullif(current_setting(p.context -> 'tenant_id' ->> 'setting', true), '')::uuid;
+        IF ctx ? 'tenant_id' THEN
+            by_id := nullif(current_setting(ctx -> 'tenant_id' ->> 'setting', true), '')::uuid;
         END IF;
         IF by_slug IS NULL AND by_id IS NULL THEN
             RETURN;
         END IF;
-    END IF;
-    RETURN QUERY
-        SELECT t.id, t.slug, t.status::text
+        -- Slug and id must name the same tenant when both are set.
+        SELECT t.id, t.slug, t.status::text INTO id, slug, status
           FROM :registry.tenants t
-         WHERE (by_slug IS NULL OR t.slug = by_slug)
+         WHERE t.slug = coalesce(by_slug, (SELECT x.slug FROM :registry.tenants x WHERE x.id = by_id))
            AND (by_id IS NULL OR t.id = by_id)
-           AND (by_slug IS NOT NULL OR by_id IS NOT NULL)
            AND t.status <> 'archived';
+    END IF;
+    IF id IS NOT NULL THEN
+        RETURN NEXT;
+    END IF;
 END;
 $$;
 
@@ -93,17 +115,49 @@ AS $$
 DECLARE
     p tenantctl.principals;
     v jsonb;
+    kind text;
+    ctx jsonb;
+    t_id uuid;
+    t_slug text;
+    by_slug text;
+    by_id uuid;
 BEGIN
+    IF attribute = 'tenant' OR attribute = 'tenant_id' THEN
+        -- Same answer as current_tenant(), without calling it.
+        SELECT pr.kind, pr.context, t.id, t.slug INTO kind, ctx, t_id, t_slug
+          FROM tenantctl.principals pr
+          LEFT JOIN :registry.tenants t ON t.slug = pr.tenant AND t.status <> 'archived'
+         WHERE pr.role = session_user;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+        IF kind = 'app' THEN
+            IF ctx ? 'tenant' THEN
+                by_slug := nullif(current_setting(ctx -> 'tenant' ->> 'setting', true), '');
+            END IF;
+            IF ctx ? 'tenant_id' THEN
+                by_id := nullif(current_setting(ctx -> 'tenant_id' ->> 'setting', true), '')::uuid;
+            END IF;
+            IF by_slug IS NULL AND by_id IS NULL THEN
+                RETURN NULL;
+            END IF;
+            SELECT t.id, t.slug INTO t_id, t_slug
+              FROM :registry.tenants t
+             WHERE t.slug = coalesce(by_slug, (SELECT x.slug FROM :registry.tenants x WHERE x.id = by_id))
+               AND (by_id IS NULL OR t.id = by_id)
+               AND t.status <> 'archived';
+        END IF;
+        IF attribute = 'tenant' THEN
+            RETURN t_slug;
+        END IF;
+        RETURN t_id::text;
+    END IF;
     SELECT * INTO p FROM tenantctl.principals WHERE role = session_user;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
     IF attribute = 'name' THEN
         RETURN p.role::text;
-    ELSIF attribute = 'tenant' THEN
-        RETURN (SELECT t.slug FROM tenantctl.current_tenant() t);
-    ELSIF attribute = 'tenant_id' THEN
-        RETURN (SELECT t.id::text FROM tenantctl.current_tenant() t);
     ELSIF p.kind = 'app' THEN
         IF NOT p.context ? attribute THEN
             RETURN NULL;
@@ -128,16 +182,37 @@ CREATE OR REPLACE FUNCTION tenantctl.visible()
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    p tenantctl.principals;
+    kind text;
+    tenant text;
+    ctx jsonb;
+    t_id uuid;
+    by_slug text;
+    by_id uuid;
 BEGIN
-    SELECT * INTO p FROM tenantctl.principals WHERE role = session_user;
+    SELECT p.kind, p.tenant, p.context, t.id INTO kind, tenant, ctx, t_id
+      FROM tenantctl.principals p
+      LEFT JOIN :registry.tenants t ON t.slug = p.tenant AND t.status <> 'archived'
+     WHERE p.role = session_user;
     IF NOT FOUND THEN
         RETURN false;
     END IF;
-    IF p.kind = 'user' AND p.tenant IS NULL THEN
-        RETURN true;
+    IF kind = 'user' THEN
+        RETURN tenant IS NULL OR t_id IS NOT NULL;
     END IF;
-    RETURN EXISTS (SELECT 1 FROM tenantctl.current_tenant());
+    IF ctx ? 'tenant' THEN
+        by_slug := nullif(current_setting(ctx -> 'tenant' ->> 'setting', true), '');
+    END IF;
+    IF ctx ? 'tenant_id' THEN
+        by_id := nullif(current_setting(ctx -> 'tenant_id' ->> 'setting', true), '')::uuid;
+    END IF;
+    IF by_slug IS NULL AND by_id IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (
+        SELECT 1 FROM :registry.tenants t
+         WHERE t.slug = coalesce(by_slug, (SELECT x.slug FROM :registry.tenants x WHERE x.id = by_id))
+           AND (by_id IS NULL OR t.id = by_id)
+           AND t.status <> 'archived');
 END;
 $$;
 
@@ -148,15 +223,37 @@ CREATE OR REPLACE FUNCTION tenantctl.writable()
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    t record;
+    kind text;
+    ctx jsonb;
+    t_slug text;
+    t_status text;
+    by_slug text;
+    by_id uuid;
 BEGIN
-    FOR t IN SELECT * FROM tenantctl.current_tenant() LOOP
-        IF t.status = 'frozen' THEN
-            RAISE EXCEPTION 'tenant "%" is frozen: writes are not allowed', t.slug
-                USING ERRCODE = 'insufficient_privilege',
-                      HINT = 'tenantctl tenant unfreeze ' || t.slug;
+    SELECT p.kind, p.context, t.slug, t.status::text INTO kind, ctx, t_slug, t_status
+      FROM tenantctl.principals p
+      LEFT JOIN :registry.tenants t ON t.slug = p.tenant AND t.status <> 'archived'
+     WHERE p.role = session_user;
+    IF FOUND AND kind = 'app' THEN
+        IF ctx ? 'tenant' THEN
+            by_slug := nullif(current_setting(ctx -> 'tenant' ->> 'setting', true), '');
         END IF;
-    END LOOP;
+        IF ctx ? 'tenant_id' THEN
+            by_id := nullif(current_setting(ctx -> 'tenant_id' ->> 'setting', true), '')::uuid;
+        END IF;
+        IF by_slug IS NOT NULL OR by_id IS NOT NULL THEN
+            SELECT t.slug, t.status::text INTO t_slug, t_status
+              FROM :registry.tenants t
+             WHERE t.slug = coalesce(by_slug, (SELECT x.slug FROM :registry.tenants x WHERE x.id = by_id))
+               AND (by_id IS NULL OR t.id = by_id)
+               AND t.status <> 'archived';
+        END IF;
+    END IF;
+    IF t_status = 'frozen' THEN
+        RAISE EXCEPTION 'tenant "%" is frozen: writes are not allowed', t_slug
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'tenantctl tenant unfreeze ' || t_slug;
+    END IF;
     RETURN true;
 END;
 $$;

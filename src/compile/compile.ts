@@ -9,6 +9,7 @@ import type { Expression, PolicyModel, Principal } from '../policy/model.js';
 import { suggest } from '../policy/suggest.js';
 import { renderExpression } from '../policy/templates.js';
 import { ident } from '../pg/quote.js';
+import { impliesVisible } from './guard.js';
 import { governableTables, partitionsOf, resolveRelations, resolveTargets, tableKey } from './resolve.js';
 import {
   MANAGED_MARKER,
@@ -30,7 +31,10 @@ export interface CompileOptions {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/** Guard in every row predicate: a known principal whose tenant is not archived. Once per statement. */
+/**
+ * Guard in every row predicate: a known principal whose tenant is not archived. Once per statement; left out
+ * when a filter already implies it (`org = {user.tenant}`: see guard.ts), which saves one lookup per statement.
+ */
 export const VISIBLE = '(SELECT tenantctl.visible())';
 /** In readwrite predicates: raises for a frozen tenant. Once per statement. */
 export const WRITABLE = '(SELECT tenantctl.writable())';
@@ -327,9 +331,10 @@ function shapeFor(
     // the table, which needs SELECT on some column: the masked columns, which the owner may read (design:
     // "masked columns included"), never a denied one.
     if (ownerSelect.size === 0) for (const c of columns) ownerSelect.add(c.name);
-    // 3. Rows: every filter ANDed, behind the visibility guard.
+    // 3. Rows: every filter ANDed, behind the visibility guard (unless a filter implies it).
     const predicates = filters.map((f) => `(${compileExpression(f.filter)})`);
-    const rows = readable ? [VISIBLE, ...predicates].join(' AND ') : undefined;
+    const guarded = !filters.some((f) => impliesVisible(f.filter, table));
+    const rows = readable ? [...(guarded ? [VISIBLE] : []), ...predicates].join(' AND ') : undefined;
     for (const f of filters) {
       resolveRelations(f.filter, catalog, schemas).forEach((rel) => {
         if (!rel || !governed.some((g) => tableKey(g) === tableKey(rel))) return;

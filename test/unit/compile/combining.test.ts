@@ -104,7 +104,7 @@ describe('rule 2: visibility', () => {
     const orders = table(persona, 'orders');
     expect(orders?.rows).toBeUndefined();
     expect(names(orders)).toEqual(['id', 'org', 'customer_id', 'total']);
-    expect(table(persona, 'customers')?.rows).toBe(`${VISIBLE} AND (org = ${TENANT})`);
+    expect(table(persona, 'customers')?.rows).toBe(`(org = ${TENANT})`);
   });
 
   test('open mode: every governed table is readable behind the guard alone', async () => {
@@ -168,7 +168,7 @@ describe('rule 3: rows', () => {
       ),
     );
     expect(table(persona, 'orders')?.rows).toBe(
-      `(SELECT tenantctl.visible()) AND (org = (SELECT tenantctl.attr('tenant'))) AND (total > 0 OR total IS NULL) AND (customer_id IN (SELECT id FROM customers WHERE org = (SELECT tenantctl.attr('tenant'))))`,
+      `(org = (SELECT tenantctl.attr('tenant'))) AND (total > 0 OR total IS NULL) AND (customer_id IN (SELECT id FROM customers WHERE org = (SELECT tenantctl.attr('tenant'))))`,
     );
     // The subquery reads customers: its owner needs SELECT on the columns the filter names there.
     expect(persona.referenced).toEqual([{ table: { schema: 'public', name: 'customers' }, columns: ['id', 'org'] }]);
@@ -188,8 +188,8 @@ describe('rule 3: rows', () => {
       ),
     );
     const of = (user: string) => desired.personas.find((p) => p.members.includes(user)) as Persona;
-    expect(table(of('alice'), 'orders')?.rows).toBe(`${VISIBLE} AND (org = ${TENANT})`);
-    expect(table(of('bob'), 'orders')?.rows).toBe(`${VISIBLE} AND (org = ${TENANT}) AND (total > 0)`);
+    expect(table(of('alice'), 'orders')?.rows).toBe(`(org = ${TENANT})`);
+    expect(table(of('bob'), 'orders')?.rows).toBe(`(org = ${TENANT}) AND (total > 0)`);
   });
 
   // BUG: a row_filter policy reached by two assignments (to: all and to: { user }) is ANDed twice, so the
@@ -199,7 +199,7 @@ describe('rule 3: rows', () => {
       file(ISO, `  - { policy: iso, to: all }\n  - { policy: iso, to: { user: alice } }`, { users: '  - name: bob\n    tenant: globex\n' }),
     );
     expect(desired.personas.flatMap((p) => p.tables.filter((t) => t.table.name === 'orders').map((t) => t.rows))).toEqual([
-      `${VISIBLE} AND (org = ${TENANT})`,
+      `(org = ${TENANT})`,
     ]);
     expect(desired.personas.map((p) => p.members)).toEqual([['alice', 'bob']]);
   });

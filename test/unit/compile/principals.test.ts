@@ -32,7 +32,7 @@ assignments:
 
   test('{user.tenant} and {user.name} and a string attribute are text (no cast)', async () => {
     expect(await rowsOf('org = {user.tenant} AND author = {user.name} AND team = {user.region}')).toBe(
-      "(SELECT tenantctl.visible()) AND (org = (SELECT tenantctl.attr('tenant')) AND author = (SELECT tenantctl.attr('name')) AND team = (SELECT tenantctl.attr('region')))",
+      "(org = (SELECT tenantctl.attr('tenant')) AND author = (SELECT tenantctl.attr('name')) AND team = (SELECT tenantctl.attr('region')))",
     );
   });
 

@@ -123,7 +123,7 @@ describe('plan on an empty catalog', () => {
   test('the RLS policy is written TO the view owner with the compiled predicate', () => {
     const p = persona.id;
     expect(find(`policy public.customers tenantctl_${p}`).sql).toEqual([
-      `CREATE POLICY "tenantctl_${p}" ON "public"."customers" AS PERMISSIVE FOR SELECT TO "tenantctl_${p}_owner" USING ((SELECT tenantctl.visible()) AND (org = (SELECT tenantctl.attr('tenant'))))`,
+      `CREATE POLICY "tenantctl_${p}" ON "public"."customers" AS PERMISSIVE FOR SELECT TO "tenantctl_${p}_owner" USING ((org = (SELECT tenantctl.attr('tenant'))))`,
     ]);
     expect(result.steps.filter((s) => s.object.startsWith('policy '))).toHaveLength(2);
   });
@@ -217,7 +217,7 @@ describe('readwrite personas', () => {
     const p = (rw.personas[0] as Persona).id;
     const r = planOf(rw, EMPTY);
     const policies = r.steps.filter((s) => s.object.startsWith('policy public.orders '));
-    const rows = "(SELECT tenantctl.visible()) AND (org = (SELECT tenantctl.attr('tenant')))";
+    const rows = "(org = (SELECT tenantctl.attr('tenant')))";
     const write = `${rows} AND (SELECT tenantctl.writable())`;
     expect(policies.map((s) => s.sql)).toEqual([
       [`CREATE POLICY "tenantctl_${p}" ON "public"."orders" AS PERMISSIVE FOR SELECT TO "tenantctl_${p}_owner" USING (${rows})`],

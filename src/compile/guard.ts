@@ -1,0 +1,83 @@
+// When a row predicate needs no `(SELECT tenantctl.visible())` guard.
+//
+// The guard makes a principal that should see nothing (unknown login, archived or unknown tenant, app without
+// its tenant setting) see no rows, whatever the filter says. Each guard is one more lookup per statement (an
+// InitPlan calling a SECURITY DEFINER function: a fixed cost of every statement, issue #9), and for the most
+// common filter it is redundant: sql/runtime.sql guarantees that attr('tenant') and attr('tenant_id') are NULL
+// whenever visible() is false, so a filter with a top-level conjunct `column = {user.tenant}` (or
+// `{user.tenant_id}`) already rejects every row then: `column = NULL` is NULL under a strict `=`, and a NULL
+// conjunct makes the whole AND not true, which RLS treats as false (USING) or as a violation (WITH CHECK).
+//
+// Deliberately narrow, so that the argument holds:
+//   - top-level AND conjuncts only (never under OR / NOT / CASE / a sub-select);
+//   - a bare column of the policy's own table on one side, the bare template on the other (no cast, no
+//     function: those could turn NULL into a value);
+//   - the column's type and the template's type make `=` the built-in, strict equality of pg_catalog:
+//     text (or varchar) against {user.tenant} (text), uuid against {user.tenant_id} (uuid). apply resolves
+//     the operator with pg_catalog searched first, so no operator of another schema can take its place.
+// Anything else keeps the guard (correct, one lookup slower).
+import type { CatalogTable } from '../catalog/types.js';
+import type { Expression } from '../policy/model.js';
+import { parseSql } from '../policy/pg-parser.js';
+
+type Node = Record<string, unknown>;
+const kid = (n: unknown, k: string): Node | undefined => (n && typeof n === 'object' ? ((n as Node)[k] as Node | undefined) : undefined);
+
+const STRICT_EQUALITY: Readonly<Record<string, (columnType: string) => boolean>> = {
+  tenant: (t) => t === 'text' || t === 'character varying' || t.startsWith('character varying('),
+  tenant_id: (t) => t === 'uuid',
+};
+
+/** The top-level AND conjuncts of a parsed expression. */
+function conjuncts(root: unknown): unknown[] {
+  const out: unknown[] = [];
+  const walk = (n: unknown): void => {
+    const b = kid(n, 'BoolExpr');
+    if (b && b['boolop'] === 'AND_EXPR') for (const a of b['args'] as unknown[]) walk(a);
+    else out.push(n);
+  };
+  walk(root);
+  return out;
+}
+
+/** The column of `table` a bare column reference names (`org`, `orders.org`, `public.orders.org`). */
+function ownColumn(n: unknown, table: CatalogTable): string | undefined {
+  const fields = (kid(n, 'ColumnRef')?.['fields'] as unknown[] | undefined)?.map((f) => kid(f, 'String')?.['sval']);
+  if (!fields || fields.some((f) => typeof f !== 'string')) return undefined;
+  const [column, rel, schema] = [...(fields as string[])].reverse();
+  if (fields.length > 3 || (rel !== undefined && rel !== table.name) || (schema !== undefined && schema !== table.schema)) return undefined;
+  return column;
+}
+
+/**
+ * True when `filter` is not true for any row whenever tenantctl.visible() would be false, so the guard can
+ * be left out of a predicate that ANDs this filter (see the header).
+ */
+export function impliesVisible(filter: Pick<Expression, 'parsedText' | 'templates'>, table: CatalogTable): boolean {
+  if (filter.templates.length === 0) return false;
+  const parsed = parseSql(`SELECT ${filter.parsedText}`);
+  if (!parsed.ok || parsed.stmts.length !== 1) return false;
+  const select = kid(parsed.stmts[0]?.stmt, 'SelectStmt');
+  const targets = select?.['targetList'] as unknown[] | undefined;
+  if (!select || !targets || targets.length !== 1 || Object.keys(select).some((k) => !['targetList', 'limitOption', 'op'].includes(k))) return false;
+  const root = kid(kid(targets[0], 'ResTarget'), 'val');
+  return conjuncts(root).some((c) => {
+    const e = kid(c, 'A_Expr');
+    if (!e || e['kind'] !== 'AEXPR_OP') return false;
+    const op = (e['name'] as unknown[] | undefined)?.map((x) => kid(x, 'String')?.['sval']);
+    if (!op || op.length !== 1 || op[0] !== '=') return false;
+    return [
+      [e['lexpr'], e['rexpr']],
+      [e['rexpr'], e['lexpr']],
+    ].some(([col, tmpl]) => {
+      const column = ownColumn(col, table);
+      const number = kid(tmpl, 'ParamRef')?.['number'];
+      const template = typeof number === 'number' ? filter.templates[number - 1] : undefined;
+      if (column === undefined || !template) return false;
+      const type = table.columns.find((c) => c.name === column)?.type;
+      const strict = STRICT_EQUALITY[template.attribute];
+      const templateType = template.attribute === 'tenant' ? 'text' : 'uuid';
+      return type !== undefined && strict !== undefined && template.type === templateType && strict(type);
+    });
+  });
+}
