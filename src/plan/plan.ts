@@ -404,7 +404,9 @@ export function policySpecs(persona: Persona, t: { table: TableName; rows?: stri
   if (persona.access === 'readwrite') {
     const write = `${t.rows} AND ${WRITABLE}`;
     specs.push({ table: t.table, name: `${base}_insert`, command: 'INSERT', role: persona.owner, withCheck: write });
-    specs.push({ table: t.table, name: `${base}_update`, command: 'UPDATE', role: persona.owner, using: write, withCheck: write });
+    // UPDATE: the frozen check in WITH CHECK alone stops every updated row (it is evaluated for each new row);
+    // in USING as well it would only be one more lookup per statement. DELETE has no WITH CHECK: it keeps it.
+    specs.push({ table: t.table, name: `${base}_update`, command: 'UPDATE', role: persona.owner, using: t.rows, withCheck: write });
     specs.push({ table: t.table, name: `${base}_delete`, command: 'DELETE', role: persona.owner, using: write });
   }
   return specs;

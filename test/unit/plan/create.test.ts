@@ -212,7 +212,7 @@ describe('passwords in the plan', () => {
 });
 
 describe('readwrite personas', () => {
-  test('four policies per readable table; the write ones add the writable() guard', async () => {
+  test('four policies per readable table; the writable() guard where a write is checked (INSERT and UPDATE WITH CHECK, DELETE USING)', async () => {
     const rw = await desiredOf(YAML.replace('    password: { env: PW }\n', '    password: { env: PW }\n    access: readwrite\n'), EMPTY);
     const p = (rw.personas[0] as Persona).id;
     const r = planOf(rw, EMPTY);
@@ -222,7 +222,7 @@ describe('readwrite personas', () => {
     expect(policies.map((s) => s.sql)).toEqual([
       [`CREATE POLICY "tenantctl_${p}" ON "public"."orders" AS PERMISSIVE FOR SELECT TO "tenantctl_${p}_owner" USING (${rows})`],
       [`CREATE POLICY "tenantctl_${p}_insert" ON "public"."orders" AS PERMISSIVE FOR INSERT TO "tenantctl_${p}_owner" WITH CHECK (${write})`],
-      [`CREATE POLICY "tenantctl_${p}_update" ON "public"."orders" AS PERMISSIVE FOR UPDATE TO "tenantctl_${p}_owner" USING (${write}) WITH CHECK (${write})`],
+      [`CREATE POLICY "tenantctl_${p}_update" ON "public"."orders" AS PERMISSIVE FOR UPDATE TO "tenantctl_${p}_owner" USING (${rows}) WITH CHECK (${write})`],
       [`CREATE POLICY "tenantctl_${p}_delete" ON "public"."orders" AS PERMISSIVE FOR DELETE TO "tenantctl_${p}_owner" USING (${write})`],
     ]);
     expect(r.steps.filter((s) => s.object.startsWith('policy '))).toHaveLength(8);
