@@ -12,7 +12,8 @@ import YAML from 'yaml';
 import { scramVerifier } from '../dist/pg/scram.js';
 import { benchCluster, cli, log, login, machine, num, parseFlags, urlFor, writeResult, PASSWORD } from './lib.mjs';
 
-const flags = parseFlags();
+// Imported by bench/tool-scale-env.mjs for its generators: flags are this script's only when it is the one run.
+const flags = import.meta.url === `file://${process.argv[1]}` ? parseFlags() : {};
 const quick = flags.quick === true;
 const full = flags.full === true;
 // --full is the scale of issue #9; compile time grows with users x tables (see BENCHMARKS.md), so the
@@ -25,7 +26,7 @@ const PLAN_RUNS = num(flags, 'plan-runs', quick ? 2 : 3);
 const SUFFIX = quick ? '-quick' : full ? '-full' : '';
 const command = `npm run bench${quick ? ':quick' : ''} -- --only tool${full ? ' --full' : ''}${['tables', 'small-tables', 'users', 'tenants'].filter((k) => flags[k] !== undefined).map((k) => ` --${k} ${flags[k]}`).join('')}`;
 
-function schemaSql(tables) {
+export function schemaSql(tables) {
   const out = [];
   for (let i = 1; i <= tables; i++) {
     const t = `t${String(i).padStart(4, '0')}`;
@@ -43,7 +44,7 @@ function schemaSql(tables) {
 }
 
 /** The policy file. One user in ten is readwrite and one in three is in role restricted: four personas. */
-function policyDoc(tables, users, tenants, prefix, verifier) {
+export function policyDoc(tables, users, tenants, prefix, verifier) {
   const names = Array.from({ length: tables }, (_, i) => `t${String(i + 1).padStart(4, '0')}`);
   // Masks on 100 tables and denies on 100 others (a fifth of each for smaller schemas).
   const affected = Math.min(100, Math.floor(tables / 5));
