@@ -263,3 +263,16 @@ export async function readCatalog(
     ...(registryState !== undefined ? { registry: registryState } : {}),
   };
 }
+
+/**
+ * Only the policies and views of the catalog (as readCatalog maps them): what apply needs to record their
+ * renderings right after writing them, without reading roles, tables and grants a second time.
+ */
+export async function readRenderedObjects(
+  sql: postgres.Sql | postgres.TransactionSql,
+  schemas: readonly string[],
+): Promise<Pick<CatalogState, 'policies' | 'views'>> {
+  const params = [[...schemas]];
+  const [policies, views] = await Promise.all([query<PolicyRow>(sql, POLICIES_SQL, params), query<ViewRow>(sql, VIEWS_SQL, params)]);
+  return { policies: mapPolicies(policies), views: mapViews(views) };
+}
