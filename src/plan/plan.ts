@@ -261,8 +261,10 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       .map((g) => [grantKey(g), g] as const),
   );
   const wanted = new Map(wantGrants.map((g) => [grantKey(g), g] as const));
-  const toGrant = [...wanted.values()].filter((g) => !haveGrants.has(grantKey(g)) && !(g.objectKind === 'table' && recreatedViews.has(`${g.schema}.${g.name}`) && g.grantee.endsWith('_reader')));
-  const toRevoke = [...haveGrants.values()].filter((g) => !wanted.has(grantKey(g)) && personaRoles.has(g.grantee));
+  const toGrant = [...wanted]
+    .filter(([key, g]) => !haveGrants.has(key) && !(g.objectKind === 'table' && recreatedViews.has(`${g.schema}.${g.name}`) && g.grantee.endsWith('_reader')))
+    .map(([, g]) => g);
+  const toRevoke = [...haveGrants].filter(([key, g]) => !wanted.has(key) && personaRoles.has(g.grantee)).map(([, g]) => g);
   for (const [object, sql] of groupGrants(toGrant, 'GRANT')) step(object.startsWith('schema privileges') ? PHASE.baseGrants : PHASE.grants, object, 'create', 'widens', sql);
   for (const [object, sql] of groupGrants(toRevoke, 'REVOKE')) step(PHASE.revokes, object, 'drop', 'narrows', sql);
 
