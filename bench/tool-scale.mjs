@@ -5,14 +5,16 @@
 // log_statement log), at two schema sizes to show whether it grows with the number of tables.
 //
 //   node bench/tool-scale.mjs [--full | --quick] [--tables 500] [--small-tables 50] [--users 1000] [--tenants 100] [--quick]
-import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import YAML from 'yaml';
 import { scramVerifier } from '../dist/pg/scram.js';
-import { benchCluster, cli, log, login, machine, num, parseFlags, urlFor, writeResult, PASSWORD } from './lib.mjs';
+import { benchCluster, cli, log, login, machine, num, parseFlags, urlFor, writeResult, PASSWORD, ROOT } from './lib.mjs';
 
-const flags = parseFlags();
+// Imported by bench/tool-scale-env.mjs for its generators: flags are this script's only when it is the one run.
+const flags = import.meta.url === `file://${process.argv[1]}` ? parseFlags() : {};
 const quick = flags.quick === true;
 const full = flags.full === true;
 // --full is the scale of issue #9; compile time grows with users x tables (see BENCHMARKS.md), so the
@@ -25,7 +27,7 @@ const PLAN_RUNS = num(flags, 'plan-runs', quick ? 2 : 3);
 const SUFFIX = quick ? '-quick' : full ? '-full' : '';
 const command = `npm run bench${quick ? ':quick' : ''} -- --only tool${full ? ' --full' : ''}${['tables', 'small-tables', 'users', 'tenants'].filter((k) => flags[k] !== undefined).map((k) => ` --${k} ${flags[k]}`).join('')}`;
 
-function schemaSql(tables) {
+export function schemaSql(tables) {
   const out = [];
   for (let i = 1; i <= tables; i++) {
     const t = `t${String(i).padStart(4, '0')}`;
@@ -43,7 +45,7 @@ function schemaSql(tables) {
 }
 
 /** The policy file. One user in ten is readwrite and one in three is in role restricted: four personas. */
-function policyDoc(tables, users, tenants, prefix, verifier) {
+export function policyDoc(tables, users, tenants, prefix, verifier) {
   const names = Array.from({ length: tables }, (_, i) => `t${String(i + 1).padStart(4, '0')}`);
   // Masks on 100 tables and denies on 100 others (a fifth of each for smaller schemas).
   const affected = Math.min(100, Math.floor(tables / 5));
@@ -147,14 +149,38 @@ async function scenario(cluster, logFile, tables, verifier) {
   }
   // A second apply of the same file changes nothing.
   const again = cli(['apply', file, '--yes'], env);
-  r.secondApply = { ms: again.ms, output: again.stdout.trim().split('\n').slice(-1)[0] };
+  // The steps too, when there are any: a change here means the plans above missed something, or the tree
+  // changed under the run (see treeChanged).
+  const lines = again.stdout.trim().split('\n');
+  r.secondApply = { ms: again.ms, output: lines.slice(-1)[0], ...(lines.length > 1 ? { steps: lines.filter((l) => /^\S/.test(l) && !/^(Plan|Apply complete):/.test(l)).slice(0, 20) } : {}) };
   // Node start-up alone, for reference: every CLI time above includes it.
   r.cliStartup = cli(['--version'], {}).ms;
   return r;
 }
 
+/**
+ * A hash of what the CLI runs (dist/ and sql/runtime.sql). Each CLI run reads them afresh, so a build or a merge
+ * in this tree during the run changes the results half-way: a changed runtime.sql makes a later plan show
+ * "update schema tenantctl (runtime)", one change nobody made (seen once, in a --full run that overlapped
+ * commit e52b64d).
+ */
+function treeHash() {
+  const h = createHash('sha256');
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (e.name.endsWith('.js')) h.update(path).update(readFileSync(path));
+    }
+  };
+  walk(join(ROOT, 'dist'));
+  h.update(readFileSync(join(ROOT, 'sql', 'runtime.sql')));
+  return h.digest('hex');
+}
+
 export async function main() {
   log(`tool at scale: ${TABLES} and ${SMALL} tables, ${USERS} users, ${TENANTS} tenants`);
+  const treeBefore = treeHash();
   const cluster = await benchCluster();
   try {
     const env = await machine(cluster);
@@ -162,7 +188,9 @@ export async function main() {
     const verifier = scramVerifier(PASSWORD);
     const scenarios = [];
     for (const tables of [SMALL, TABLES]) scenarios.push(await scenario(cluster, logFile, tables, verifier));
-    writeResult(`tool-scale${SUFFIX}`, { command, machine: env, scenarios });
+    const treeChanged = treeHash() !== treeBefore;
+    if (treeChanged) log('warning: dist/ or sql/runtime.sql changed during the run; the figures mix two builds');
+    writeResult(`tool-scale${SUFFIX}`, { command, machine: env, scenarios, ...(treeChanged ? { treeChanged } : {}) });
   } finally {
     await cluster.stop();
   }

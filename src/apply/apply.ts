@@ -1,7 +1,7 @@
 // Run a plan: one transaction under an advisory lock, lock_timeout with bounded retries, the last-apply record
 // and an audit row; all or nothing.
 import type { TransactionSql } from 'postgres';
-import { readCatalog } from '../catalog/read.js';
+import { readRenderedObjects } from '../catalog/read.js';
 import { acquireAdvisoryLock, applyLockKey } from '../pg/advisory-lock.js';
 import type { Sql } from '../pg/connect.js';
 import { describeServerError, isServerError, type ServerErrorFields } from '../pg/errors.js';
@@ -9,7 +9,7 @@ import { literal } from '../pg/quote.js';
 import type { PolicyModel } from '../policy/model.js';
 import { recordAudit } from '../registry/audit.js';
 import { renderPolicy, renderView } from '../plan/render.js';
-import { summarize, type Plan } from '../plan/types.js';
+import { summarize, type Plan, type Step } from '../plan/types.js';
 import { planHash, planInTransaction, type SessionOptions, type SessionResult } from './session.js';
 
 export interface ApplyOptions extends SessionOptions {
@@ -84,14 +84,8 @@ export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions)
           confirmed = true;
         }
         await tx.unsafe(`SET LOCAL lock_timeout = ${literal(`${options.lockTimeoutMs}ms`)}`);
-        for (const step of result.plan.steps) {
-          for (const [i, statement] of step.sql.entries()) {
-            await tx.unsafe(statement).catch((e: unknown) => {
-              throw isServerError(e) && !RETRIED.has(e.code ?? '') && !isConcurrentUpdate(e) ? new StatementError(step.object, step.display[i] ?? '', e) : e;
-            });
-          }
-        }
-        await recordApplied(tx, result.plan, model.schemas.map((s) => s.name), options.registrySchema);
+        await runStatements(tx, result.plan.steps);
+        await recordApplied(tx, result.plan, model.schemas.map((s) => s.name));
         const summary = summarize(result.plan);
         await recordAudit(tx, options.registrySchema, {
           action: 'policy.apply',
@@ -126,19 +120,89 @@ export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions)
   }
 }
 
+interface PlannedStatement {
+  readonly step: Step;
+  /** Index into step.sql and step.display. */
+  readonly index: number;
+}
+
+/** Statements per round trip, and text per round trip: a 500-table cold apply is ~24,000 statements. */
+export const BATCH_STATEMENTS = 1000;
+export const BATCH_BYTES = 1 << 20;
+
+/** Consecutive runs of statements, in plan order, of at most `maxStatements` statements and about `maxBytes` of text. */
+export function batches<T extends { readonly sql: string }>(items: readonly T[], maxStatements = BATCH_STATEMENTS, maxBytes = BATCH_BYTES): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (current.length > 0 && (current.length >= maxStatements || bytes + item.sql.length > maxBytes)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.sql.length;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+const serverFailure = (e: unknown): e is Error & ServerErrorFields => isServerError(e) && !RETRIED.has(e.code ?? '') && !isConcurrentUpdate(e);
+
+async function runOne(tx: TransactionSql, { step, index }: PlannedStatement): Promise<void> {
+  await tx.unsafe(step.sql[index]!).catch((e: unknown) => {
+    throw serverFailure(e) ? new StatementError(step.object, step.display[index] ?? '', e) : e;
+  });
+}
+
+const BATCH_SAVEPOINT = 'tenantctl_batch';
+
+/**
+ * Every statement of the plan, in order, many per round trip: one simple-query message holds a batch (the
+ * server runs its statements one after the other, each seeing the ones before). A batch runs inside a
+ * savepoint, so that when one of its statements fails the batch is rolled back to its start and run again
+ * statement by statement, to name the failing statement exactly as a one-by-one run would. Errors that make
+ * the whole apply retry (lock timeout, a concurrent CREATE ROLE) are rethrown as they are.
+ */
+async function runStatements(tx: TransactionSql, steps: readonly Step[]): Promise<void> {
+  const statements = steps.flatMap((step) => step.sql.map((sql, index) => ({ step, index, sql })));
+  for (const batch of batches(statements)) {
+    if (batch.length === 1) {
+      await runOne(tx, batch[0]!);
+      continue;
+    }
+    // "\n;\n": a statement's trailing `--` comment ends at the newline, before the separator.
+    const text = [`SAVEPOINT ${BATCH_SAVEPOINT}`, ...batch.map((s) => s.sql), `RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`].join('\n;\n');
+    try {
+      await tx.unsafe(text);
+    } catch (e) {
+      if (!serverFailure(e)) throw e;
+      await tx.unsafe(`ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}`);
+      for (const statement of batch) await runOne(tx, statement);
+      // Not reproduced one by one: name the batch.
+      const first = batch[0]!.step.object;
+      const last = batch[batch.length - 1]!.step.object;
+      throw new StatementError(first === last ? first : `${first} ... ${last}`, `(one of ${batch.length} statements)`, e);
+    }
+  }
+}
+
 /** Rewrite tenantctl.applied from the catalog as it is now, inside the apply transaction. */
-async function recordApplied(tx: TransactionSql, plan: Plan, schemas: readonly string[], registrySchema: string): Promise<void> {
-  const catalog = await readCatalog(tx, { schemas, registrySchema });
+async function recordApplied(tx: TransactionSql, plan: Plan, schemas: readonly string[]): Promise<void> {
+  const catalog = await readRenderedObjects(tx, schemas);
+  const policies = new Map(catalog.policies.map((p) => [`${p.schema}\u0000${p.table}\u0000${p.name}`, p] as const));
+  const views = new Map(catalog.views.map((v) => [`${v.schema}\u0000${v.name}`, v] as const));
   const rows = plan.records.map((r) => {
     let rendered: string | undefined;
     if (r.render.kind === 'value') rendered = r.render.value;
     else if (r.render.kind === 'policy') {
       const { schema, table, name } = r.render;
-      const p = catalog.policies.find((x) => x.schema === schema && x.table === table && x.name === name);
+      const p = policies.get(`${schema}\u0000${table}\u0000${name}`);
       rendered = p && renderPolicy(p);
     } else {
       const { schema, name } = r.render;
-      const v = catalog.views.find((x) => x.schema === schema && x.name === name);
+      const v = views.get(`${schema}\u0000${name}`);
       rendered = v && renderView(v);
     }
     if (rendered === undefined) throw new Error(`internal error: ${r.object} is missing right after apply`);

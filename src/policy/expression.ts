@@ -45,7 +45,32 @@ type Json = Record<string, unknown>;
 const strings = (list: unknown): string[] =>
   Array.isArray(list) ? list.flatMap((n) => (n && typeof n === 'object' && 'String' in n ? [String((n as { String: { sval: string } }).String.sval)] : [])) : [];
 
+/**
+ * The analysis of `text`, remembered per distinct text: a generated file repeats one filter or mask on many
+ * policies, and each analysis is a real-parser call and a tree walk. The result is frozen (shared).
+ */
 export function analyseExpression(text: string): ExpressionAnalysis {
+  let result = analyses.get(text);
+  if (!result) {
+    if (analyses.size >= MAX_CACHED_ANALYSES) analyses.clear();
+    result = deepFreeze(analyseExpressionUncached(text));
+    analyses.set(text, result);
+  }
+  return result;
+}
+
+const MAX_CACHED_ANALYSES = 10_000;
+const analyses = new Map<string, ExpressionAnalysis>();
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+export function analyseExpressionUncached(text: string): ExpressionAnalysis {
   const found = findTemplates(text);
   const parsedText = withPlaceholders(text, found.templates);
   const base = { templates: found.templates, parsedText, columns: [], relations: [], functions: [] };

@@ -2,7 +2,7 @@
 // priority `to: {user}`/`{app}` beats `to: {role}` beats `to: all`; a remaining tie is an error.
 import { VIA_RANK, type EffectiveAssignment } from './effective.js';
 import type { ColumnMaskPolicy, PolicyModel, Principal } from './model.js';
-import { effectiveAssignments } from './effective.js';
+import { effectiveAssignments, sharedEffectiveAssignments } from './effective.js';
 import { tableRefsOverlap, tableRefText } from './tables.js';
 
 export type MaskAssignment = EffectiveAssignment & { readonly policy: ColumnMaskPolicy };
@@ -49,20 +49,37 @@ export interface MaskTie {
  * tables overlap with one of its tables.
  */
 export function findMaskTies(model: PolicyModel, principal: Principal): MaskTie[] {
-  const masks = maskAssignments(model, principal);
-  const ties: MaskTie[] = [];
+  const assigned = sharedEffectiveAssignments(model, principal);
+  // Principals with the same (shared) assignments have the same ties: found once per distinct set.
+  let ties = tiesOf.get(assigned);
+  if (!ties) {
+    ties = tiesAmong(assigned.filter((e): e is MaskAssignment => e.policy.type === 'column_mask'));
+    tiesOf.set(assigned, ties);
+  }
+  return ties.map((t) => ({ principal, ...t }));
+}
+
+const tiesOf = new WeakMap<readonly EffectiveAssignment[], readonly Omit<MaskTie, 'principal'>[]>();
+
+function tiesAmong(masks: readonly MaskAssignment[]): Omit<MaskTie, 'principal'>[] {
+  const ties: Omit<MaskTie, 'principal'>[] = [];
   const seen = new Set<string>();
+  const byColumn = new Map<string, MaskAssignment[]>();
   for (const m of masks) {
+    const list = byColumn.get(m.policy.column.name);
+    if (list) list.push(m);
+    else byColumn.set(m.policy.column.name, [m]);
+  }
+  for (const m of masks) {
+    const sameColumn = byColumn.get(m.policy.column.name)!;
     for (const table of m.policy.tables) {
-      const candidates = masks.filter(
-        (o) => o.policy.column.name === m.policy.column.name && o.policy.tables.some((t) => tableRefsOverlap(t, table)),
-      );
+      const candidates = sameColumn.filter((o) => o.policy.tables.some((t) => tableRefsOverlap(t, table)));
       const choice = chooseMask(candidates);
       if (choice.kind !== 'tie') continue;
       const key = choice.tied.map((t) => t.policy.name).sort().join('\u0000') + '\u0000' + m.policy.column.name;
       if (seen.has(key)) continue;
       seen.add(key);
-      ties.push({ principal, table: tableRefText(table), column: m.policy.column.name, tied: choice.tied });
+      ties.push({ table: tableRefText(table), column: m.policy.column.name, tied: choice.tied });
     }
   }
   return ties;

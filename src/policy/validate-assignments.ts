@@ -1,7 +1,7 @@
 // Checks on assignments and on what each user or app ends up with: known names, tenants for policies that
 // read them, and mask ties.
 import { error, warning, type Diagnostic } from './diagnostic.js';
-import { effectiveAssignments, principals } from './effective.js';
+import { principals, sharedEffectiveAssignments, type EffectiveAssignment } from './effective.js';
 import { findMaskTies, type MaskTie } from './masks.js';
 import type { Assignment, Policy, PolicyModel, Principal, PrincipalSelector } from './model.js';
 import { suggest } from './suggest.js';
@@ -45,9 +45,9 @@ function readsAttribute(policy: Policy, attribute: string): boolean {
 /** A user needs `tenant`, an app a context entry, for every tenant attribute its policies read. */
 export function checkTenantNeeded(model: PolicyModel, principal: Principal): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const effective = effectiveAssignments(model, principal);
+  const readers = tenantReaders(sharedEffectiveAssignments(model, principal));
   for (const attribute of TENANT_ATTRIBUTES) {
-    const reader = effective.find((e) => readsAttribute(e.policy, attribute));
+    const reader = readers.get(attribute);
     if (!reader) continue;
     if (principal.kind === 'user' && !principal.tenant) {
       out.push(error(principal.pos, `user \`${principal.name}\` has no \`tenant\`, but its assigned policy \`${reader.policy.name}\` reads {user.${attribute}}`));
@@ -60,13 +60,32 @@ export function checkTenantNeeded(model: PolicyModel, principal: Principal): Dia
   return out;
 }
 
+const readersOf = new WeakMap<readonly EffectiveAssignment[], ReadonlyMap<string, EffectiveAssignment>>();
+
+/** The first assignment reading each tenant attribute, once per shared assignment list. */
+function tenantReaders(effective: readonly EffectiveAssignment[]): ReadonlyMap<string, EffectiveAssignment> {
+  let readers = readersOf.get(effective);
+  if (!readers) {
+    const found = new Map<string, EffectiveAssignment>();
+    for (const attribute of TENANT_ATTRIBUTES) {
+      const reader = effective.find((e) => readsAttribute(e.policy, attribute));
+      if (reader) found.set(attribute, reader);
+    }
+    readers = found;
+    readersOf.set(effective, readers);
+  }
+  return readers;
+}
+
 /** One error per tied pair of policies on a column, naming the first user or app affected. */
 export function checkMaskTies(model: PolicyModel): Diagnostic[] {
   const groups = new Map<string, MaskTie[]>();
   for (const principal of principals(model)) {
     for (const tie of findMaskTies(model, principal)) {
       const key = [...tie.tied.map((t) => t.policy.name)].sort().join('\u0000') + '\u0000' + tie.column;
-      groups.set(key, [...(groups.get(key) ?? []), tie]);
+      const group = groups.get(key);
+      if (group) group.push(tie);
+      else groups.set(key, [tie]);
     }
   }
   return [...groups.values()].map((ties) => {
