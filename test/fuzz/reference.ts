@@ -250,7 +250,10 @@ class Evaluator {
       case 'anyTeams': {
         const a = v(f.col);
         const teams = this.attr('teams') as readonly string[] | null;
-        return a === null || teams === null ? null : teams.includes(a as string);
+        // SQL: `x = ANY('{}')` is false even when x is NULL (as `x IN (empty set)`).
+        if (teams === null) return null;
+        if (teams.length === 0) return false;
+        return a === null ? null : teams.includes(a as string);
       }
       case 'senior':
         return this.attr('senior') as boolean | null;
