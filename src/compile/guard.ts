@@ -18,7 +18,7 @@
 // Anything else keeps the guard (correct, one lookup slower).
 import type { CatalogTable } from '../catalog/types.js';
 import type { Expression } from '../policy/model.js';
-import { parseSql } from '../policy/pg-parser.js';
+import { andConjuncts, parseSql } from '../policy/pg-parser.js';
 
 type Node = Record<string, unknown>;
 const kid = (n: unknown, k: string): Node | undefined => (n && typeof n === 'object' ? ((n as Node)[k] as Node | undefined) : undefined);
@@ -27,18 +27,6 @@ const STRICT_EQUALITY: Readonly<Record<string, (columnType: string) => boolean>>
   tenant: (t) => t === 'text' || t === 'character varying' || t.startsWith('character varying('),
   tenant_id: (t) => t === 'uuid',
 };
-
-/** The top-level AND conjuncts of a parsed expression. */
-function conjuncts(root: unknown): unknown[] {
-  const out: unknown[] = [];
-  const walk = (n: unknown): void => {
-    const b = kid(n, 'BoolExpr');
-    if (b && b['boolop'] === 'AND_EXPR') for (const a of b['args'] as unknown[]) walk(a);
-    else out.push(n);
-  };
-  walk(root);
-  return out;
-}
 
 /** The column of `table` a bare column reference names (`org`, `orders.org`, `public.orders.org`). */
 function ownColumn(n: unknown, table: CatalogTable): string | undefined {
@@ -61,7 +49,7 @@ export function impliesVisible(filter: Pick<Expression, 'parsedText' | 'template
   const targets = select?.['targetList'] as unknown[] | undefined;
   if (!select || !targets || targets.length !== 1 || Object.keys(select).some((k) => !['targetList', 'limitOption', 'op'].includes(k))) return false;
   const root = kid(kid(targets[0], 'ResTarget'), 'val');
-  return conjuncts(root).some((c) => {
+  return andConjuncts(root).some((c) => {
     const e = kid(c, 'A_Expr');
     if (!e || e['kind'] !== 'AEXPR_OP') return false;
     const op = (e['name'] as unknown[] | undefined)?.map((x) => kid(x, 'String')?.['sval']);

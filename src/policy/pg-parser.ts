@@ -33,3 +33,15 @@ export function parseSql(sql: string): SqlParse {
     return { ok: false, message, offset: details?.cursorPosition ?? 0 };
   }
 }
+
+/** The top-level AND conjuncts of a parsed expression (the expression itself when it is not an AND). */
+export function andConjuncts(root: unknown): unknown[] {
+  const out: unknown[] = [];
+  const walk = (n: unknown): void => {
+    const b = n && typeof n === 'object' ? ((n as Record<string, unknown>)['BoolExpr'] as Record<string, unknown> | undefined) : undefined;
+    if (b && b['boolop'] === 'AND_EXPR') for (const a of b['args'] as unknown[]) walk(a);
+    else out.push(n);
+  };
+  walk(root);
+  return out;
+}

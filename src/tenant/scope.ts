@@ -13,7 +13,7 @@
 // a table that does (followed transitively): a row is the tenant's when any of its foreign keys to such a table
 // points to one of the tenant's rows.
 import { ident, literal, qualified } from '../pg/quote.js';
-import { loadSqlParser, parseSql } from '../policy/pg-parser.js';
+import { andConjuncts, loadSqlParser, parseSql } from '../policy/pg-parser.js';
 import type { Executor } from '../registry/db.js';
 import { TenantError, type TenantRow } from './common.js';
 
@@ -141,15 +141,8 @@ export function tenantComparisons(expression: string): { column: string; by: 'sl
   if (!parsed.ok) return [];
   const select = child(parsed.stmts[0]?.stmt, 'SelectStmt');
   const root = child(child((select?.['targetList'] as unknown[] | undefined)?.[0], 'ResTarget'), 'val');
-  const conjuncts: unknown[] = [];
-  const walk = (n: unknown): void => {
-    const b = child(n, 'BoolExpr');
-    if (b && b['boolop'] === 'AND_EXPR') for (const a of b['args'] as unknown[]) walk(a);
-    else conjuncts.push(n);
-  };
-  walk(root);
   const found: { column: string; by: 'slug' | 'id' }[] = [];
-  for (const c of conjuncts) {
+  for (const c of andConjuncts(root)) {
     const e = child(c, 'A_Expr');
     if (!e || e['kind'] !== 'AEXPR_OP' || (e['name'] as unknown[]).map((x) => child(x, 'String')?.['sval']).join('') !== '=') continue;
     for (const [l, r] of [
