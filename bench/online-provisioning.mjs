@@ -415,7 +415,8 @@ export async function main() {
     for (const p of phases.filter((x) => ['users', 'policy', 'users+policy'].includes(x.name))) {
       const tr = applyTranscript(entries, p.start, p.end);
       const first = tr.statements[0]?.t ?? p.start;
-      const lockingIdx = tr.statements.findIndex((s) => /^(DROP POLICY|CREATE POLICY|ALTER POLICY|ALTER TABLE|DROP VIEW)/i.test(s.sql.trim()));
+      // apply sends its statements in batches (`SAVEPOINT tenantctl_batch ; stmt ; stmt ...`): look inside them.
+      const lockingIdx = tr.statements.findIndex((s) => /(^|;\s*)(DROP POLICY|CREATE POLICY|ALTER POLICY|ALTER TABLE|DROP VIEW)\b/i.test(s.sql.trim()));
       const commit = tr.statements.findLast((s) => /^COMMIT/i.test(s.sql.trim()));
       transcripts[p.name] = {
         statements: tr.statements.length,
