@@ -52,7 +52,8 @@ REVOKE ALL ON tenantctl.applied FROM PUBLIC;
 --     session.
 --   * One query for a user: the principal and its tenant together (principals LEFT JOIN the registry), with
 --     index-friendly conditions that the plan cache keeps as one generic plan. Apps need a second query, since
---     their tenant comes from a setting named in their principals row.
+--     their tenant comes from a setting named in their principals row: app_tenant(), one plain PL/pgSQL call
+--     (about 0.01 ms) shared by the four lookups.
 --   * No nested lookup function: attr('tenant') used to call current_tenant(), a set-returning SECURITY DEFINER
 --     function (another search_path switch, a tuplestore, and a query whose OR-ed conditions were re-planned
 --     on every call): about 0.07 ms of the 0.11 ms a call cost.
@@ -61,6 +62,38 @@ REVOKE ALL ON tenantctl.applied FROM PUBLIC;
 --
 -- Invariant the compiler relies on (src/compile/guard.ts): attr('tenant') and attr('tenant_id') are NULL
 -- whenever visible() is false, so a filter with a top-level `column = {user.tenant}` needs no visible() guard.
+
+-- An app's tenant: the registered tenant, not archived, that the slug and the id the app set in this
+-- transaction both name (the settings its principals row's context maps `tenant` and `tenant_id` to; either
+-- may be unset, not both). All NULL otherwise. A value that does not cast to uuid is an error, never a wider
+-- result. Only the lookups below call it, for apps (as their definer: EXECUTE is not granted to PUBLIC);
+-- users, the common case, get their tenant in the lookup's own query with no second call.
+CREATE OR REPLACE FUNCTION tenantctl.app_tenant(context jsonb, OUT id uuid, OUT slug text, OUT status text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    by_slug text;
+    by_id uuid;
+BEGIN
+    IF context ? 'tenant' THEN
+        by_slug := nullif(current_setting(context -> 'tenant' ->> 'setting', true), '');
+    END IF;
+    IF context ? 'tenant_id' THEN
+        by_id := nullif(current_setting(context -> 'tenant_id' ->> 'setting', true), '')::uuid;
+    END IF;
+    IF by_slug IS NULL AND by_id IS NULL THEN
+        RETURN;
+    END IF;
+    -- One index-friendly query whichever is set; slug and id must name the same tenant when both are.
+    SELECT t.id, t.slug, t.status::text INTO id, slug, status
+      FROM :registry.tenants t
+     WHERE t.slug = coalesce(by_slug, (SELECT x.slug FROM :registry.tenants x WHERE x.id = by_id))
+       AND (by_id IS NULL OR t.id = by_id)
+       AND t.status <> 'archived';
+END;
+$$;
+REVOKE ALL ON FUNCTION tenantctl.app_tenant(jsonb) FROM PUBLIC;
 
 -- The caller's tenant row, or nothing when the caller is unknown, the tenant is unknown or archived, or an
 -- app has not set its tenant setting in this transaction. Apps name their tenant by slug or by id (or both,
@@ -73,8 +106,6 @@ AS $$
 DECLARE
     kind text;
     ctx jsonb;
-    by_slug text;
-    by_id uuid;
 BEGIN
     SELECT p.kind, p.context, t.id, t.slug, t.status::text INTO kind, ctx, id, slug, status
       FROM tenantctl.principals p
@@ -84,21 +115,7 @@ BEGIN
         RETURN;
     END IF;
     IF kind = 'app' THEN
-        IF ctx ? 'tenant' THEN
-            by_slug := nullif(current_setting(ctx -> 'tenant' ->> 'setting', true), '');
-        END IF;
-        IF ctx ? 'tenant_id' THEN
-            by_id := nullif(current_setting(ctx -> 'tenant_id' ->> 'setting', true), '')::uuid;
-        END IF;
-        IF by_slug IS NULL AND by_id IS NULL THEN
-            RETURN;
-        END IF;
-        -- Slug and id must name the same tenant when both are set.
-        SELECT t.id, t.slug, t.status::text INTO id, slug, status
-          FROM :registry.tenants t
-         WHERE t.slug = coalesce(by_slug, (SELECT x.slug FROM :registry.tenants x WHERE x.id = by_id))
-           AND (by_id IS NULL OR t.id = by_id)
-           AND t.status <> 'archived';
+        SELECT a.id, a.slug, a.status INTO id, slug, status FROM tenantctl.app_tenant(ctx) a;
     END IF;
     IF id IS NOT NULL THEN
         RETURN NEXT;
@@ -119,8 +136,6 @@ DECLARE
     ctx jsonb;
     t_id uuid;
     t_slug text;
-    by_slug text;
-    by_id uuid;
 BEGIN
     IF attribute = 'tenant' OR attribute = 'tenant_id' THEN
         -- Same answer as current_tenant(), without calling it.
@@ -132,20 +147,7 @@ BEGIN
             RETURN NULL;
         END IF;
         IF kind = 'app' THEN
-            IF ctx ? 'tenant' THEN
-                by_slug := nullif(current_setting(ctx -> 'tenant' ->> 'setting', true), '');
-            END IF;
-            IF ctx ? 'tenant_id' THEN
-                by_id := nullif(current_setting(ctx -> 'tenant_id' ->> 'setting', true), '')::uuid;
-            END IF;
-            IF by_slug IS NULL AND by_id IS NULL THEN
-                RETURN NULL;
-            END IF;
-            SELECT t.id, t.slug INTO t_id, t_slug
-              FROM :registry.tenants t
-             WHERE t.slug = coalesce(by_slug, (SELECT x.slug FROM :registry.tenants x WHERE x.id = by_id))
-               AND (by_id IS NULL OR t.id = by_id)
-               AND t.status <> 'archived';
+            SELECT a.id, a.slug INTO t_id, t_slug FROM tenantctl.app_tenant(ctx) a;
         END IF;
         IF attribute = 'tenant' THEN
             RETURN t_slug;
@@ -186,8 +188,6 @@ DECLARE
     tenant text;
     ctx jsonb;
     t_id uuid;
-    by_slug text;
-    by_id uuid;
 BEGIN
     SELECT p.kind, p.tenant, p.context, t.id INTO kind, tenant, ctx, t_id
       FROM tenantctl.principals p
@@ -199,20 +199,7 @@ BEGIN
     IF kind = 'user' THEN
         RETURN tenant IS NULL OR t_id IS NOT NULL;
     END IF;
-    IF ctx ? 'tenant' THEN
-        by_slug := nullif(current_setting(ctx -> 'tenant' ->> 'setting', true), '');
-    END IF;
-    IF ctx ? 'tenant_id' THEN
-        by_id := nullif(current_setting(ctx -> 'tenant_id' ->> 'setting', true), '')::uuid;
-    END IF;
-    IF by_slug IS NULL AND by_id IS NULL THEN
-        RETURN false;
-    END IF;
-    RETURN EXISTS (
-        SELECT 1 FROM :registry.tenants t
-         WHERE t.slug = coalesce(by_slug, (SELECT x.slug FROM :registry.tenants x WHERE x.id = by_id))
-           AND (by_id IS NULL OR t.id = by_id)
-           AND t.status <> 'archived');
+    RETURN (SELECT a.id FROM tenantctl.app_tenant(ctx) a) IS NOT NULL;
 END;
 $$;
 
@@ -227,27 +214,13 @@ DECLARE
     ctx jsonb;
     t_slug text;
     t_status text;
-    by_slug text;
-    by_id uuid;
 BEGIN
     SELECT p.kind, p.context, t.slug, t.status::text INTO kind, ctx, t_slug, t_status
       FROM tenantctl.principals p
       LEFT JOIN :registry.tenants t ON t.slug = p.tenant AND t.status <> 'archived'
      WHERE p.role = session_user;
     IF FOUND AND kind = 'app' THEN
-        IF ctx ? 'tenant' THEN
-            by_slug := nullif(current_setting(ctx -> 'tenant' ->> 'setting', true), '');
-        END IF;
-        IF ctx ? 'tenant_id' THEN
-            by_id := nullif(current_setting(ctx -> 'tenant_id' ->> 'setting', true), '')::uuid;
-        END IF;
-        IF by_slug IS NOT NULL OR by_id IS NOT NULL THEN
-            SELECT t.slug, t.status::text INTO t_slug, t_status
-              FROM :registry.tenants t
-             WHERE t.slug = coalesce(by_slug, (SELECT x.slug FROM :registry.tenants x WHERE x.id = by_id))
-               AND (by_id IS NULL OR t.id = by_id)
-               AND t.status <> 'archived';
-        END IF;
+        SELECT a.slug, a.status INTO t_slug, t_status FROM tenantctl.app_tenant(ctx) a;
     END IF;
     IF t_status = 'frozen' THEN
         RAISE EXCEPTION 'tenant "%" is frozen: writes are not allowed', t_slug

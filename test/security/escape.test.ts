@@ -307,6 +307,13 @@ describe('catalogs and statistics', () => {
       rows: [{ t: 'acme', n: 'alice', v: true, s: 'acme' }],
     });
   });
+  it('the app tenant resolver, which reads the registry as its caller, is not hers to call', async () => {
+    // It is not SECURITY DEFINER: only the lookups call it, as their definer. Called directly with a context
+    // naming a setting she controls, it must be refused, not answer with another tenant.
+    const context = `'{"tenant": {"setting": "app.current_tenant"}}'::jsonb`;
+    expect(await probe(sec.db, 'alice', `SELECT * FROM tenantctl.app_tenant(${context})`)).toEqual(denied('permission denied for function app_tenant'));
+    expect(await probe(sec.db, sec.app, `SELECT * FROM tenantctl.app_tenant(${context})`)).toEqual(denied('permission denied for function app_tenant'));
+  });
   it('the registry tables and their ids are closed', async () => {
     expect(await probe(sec.db, 'alice', `SELECT id FROM tenant_registry.tenants`)).toEqual(denied('permission denied for schema tenant_registry'));
   });
