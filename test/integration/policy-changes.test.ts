@@ -148,8 +148,23 @@ describe('changing the file', () => {
     const plan = await runCli(['plan', file], { env: demoEnv(db) });
     expect(plan.stdout).toMatch(/-\/\+ replace view tenantctl_\w+\.customers {2}\(review: effect depends on the data; changed in the file\)/);
     expect(plan.stdout).toContain(`('[RESTRICTED]') AS "ssn"`);
+    const records = async (): Promise<Map<string, { x: string; value: string }>> =>
+      new Map(
+        (await db.sql<{ object: string; x: string; value: string }[]>`SELECT object, xmin::text AS x, desired || ' ' || rendered AS value FROM tenantctl.applied`).map(
+          (r) => [r.object, { x: r.x, value: r.value }] as const,
+        ),
+      );
+    const before = await records();
     expect((await applyFile(db, file)).code).toBe(0);
     expect(await as('alice')`SELECT DISTINCT ssn FROM customers`).toEqual([{ ssn: '[RESTRICTED]' }]);
+    // The drift record is written where it changed, not rewritten: a record whose value is the same keeps its row
+    // version (logins, the untouched views and policies), the replaced customers views get new ones.
+    const after = await records();
+    const kept = [...after].filter(([object, r]) => before.get(object)?.value === r.value);
+    expect(kept.length).toBeGreaterThan(10);
+    expect(kept.filter(([object, r]) => before.get(object)?.x !== r.x).map(([object]) => object)).toEqual([]);
+    const rewritten = [...after].filter(([object, r]) => before.get(object)?.x !== r.x).map(([object]) => object);
+    expect(rewritten.some((o) => /customers/.test(o))).toBe(true);
     expect(await applyFile(db, file)).toMatchObject({ code: 0, stdout: 'No changes.\n' });
   });
 
