@@ -28,13 +28,59 @@ const STRICT_EQUALITY: Readonly<Record<string, (columnType: string) => boolean>>
   tenant_id: (t) => t === 'uuid',
 };
 
-/** The column of `table` a bare column reference names (`org`, `orders.org`, `public.orders.org`). */
-function ownColumn(n: unknown, table: CatalogTable): string | undefined {
-  const fields = (kid(n, 'ColumnRef')?.['fields'] as unknown[] | undefined)?.map((f) => kid(f, 'String')?.['sval']);
-  if (!fields || fields.some((f) => typeof f !== 'string')) return undefined;
-  const [column, rel, schema] = [...(fields as string[])].reverse();
+/** The column of `table` that a bare column reference's fields name (`org`, `orders.org`, `public.orders.org`). */
+function ownColumn(fields: readonly string[], table: CatalogTable): string | undefined {
+  const [column, rel, schema] = [...fields].reverse();
   if (fields.length > 3 || (rel !== undefined && rel !== table.name) || (schema !== undefined && schema !== table.schema)) return undefined;
   return column;
+}
+
+/** A top-level conjunct `<bare column> = <bare {user.tenant} (text) or {user.tenant_id} (uuid)>`. */
+interface TenantEquality {
+  readonly fields: readonly string[];
+  readonly attribute: string;
+}
+
+/**
+ * The top-level tenant equalities of a filter. They do not depend on the table, so they are found once per
+ * filter (one real-parser call), not once per table and persona that the filter reaches.
+ */
+const equalitiesOf = new WeakMap<object, readonly TenantEquality[]>();
+function tenantEqualities(filter: Pick<Expression, 'parsedText' | 'templates'>): readonly TenantEquality[] {
+  let found = equalitiesOf.get(filter);
+  if (!found) {
+    found = findTenantEqualities(filter);
+    equalitiesOf.set(filter, found);
+  }
+  return found;
+}
+
+function findTenantEqualities(filter: Pick<Expression, 'parsedText' | 'templates'>): TenantEquality[] {
+  if (filter.templates.length === 0) return [];
+  const parsed = parseSql(`SELECT ${filter.parsedText}`);
+  if (!parsed.ok || parsed.stmts.length !== 1) return [];
+  const select = kid(parsed.stmts[0]?.stmt, 'SelectStmt');
+  const targets = select?.['targetList'] as unknown[] | undefined;
+  if (!select || !targets || targets.length !== 1 || Object.keys(select).some((k) => !['targetList', 'limitOption', 'op'].includes(k))) return [];
+  const root = kid(kid(targets[0], 'ResTarget'), 'val');
+  return andConjuncts(root).flatMap((c) => {
+    const e = kid(c, 'A_Expr');
+    if (!e || e['kind'] !== 'AEXPR_OP') return [];
+    const op = (e['name'] as unknown[] | undefined)?.map((x) => kid(x, 'String')?.['sval']);
+    if (!op || op.length !== 1 || op[0] !== '=') return [];
+    return [
+      [e['lexpr'], e['rexpr']],
+      [e['rexpr'], e['lexpr']],
+    ].flatMap(([col, tmpl]) => {
+      const fields = (kid(col, 'ColumnRef')?.['fields'] as unknown[] | undefined)?.map((f) => kid(f, 'String')?.['sval']);
+      const number = kid(tmpl, 'ParamRef')?.['number'];
+      const template = typeof number === 'number' ? filter.templates[number - 1] : undefined;
+      if (!fields || fields.some((f) => typeof f !== 'string') || !template) return [];
+      const templateType = template.attribute === 'tenant' ? 'text' : 'uuid';
+      if (STRICT_EQUALITY[template.attribute] === undefined || template.type !== templateType) return [];
+      return [{ fields: fields as string[], attribute: template.attribute }];
+    });
+  });
 }
 
 /**
@@ -42,30 +88,9 @@ function ownColumn(n: unknown, table: CatalogTable): string | undefined {
  * be left out of a predicate that ANDs this filter (see the header).
  */
 export function impliesVisible(filter: Pick<Expression, 'parsedText' | 'templates'>, table: CatalogTable): boolean {
-  if (filter.templates.length === 0) return false;
-  const parsed = parseSql(`SELECT ${filter.parsedText}`);
-  if (!parsed.ok || parsed.stmts.length !== 1) return false;
-  const select = kid(parsed.stmts[0]?.stmt, 'SelectStmt');
-  const targets = select?.['targetList'] as unknown[] | undefined;
-  if (!select || !targets || targets.length !== 1 || Object.keys(select).some((k) => !['targetList', 'limitOption', 'op'].includes(k))) return false;
-  const root = kid(kid(targets[0], 'ResTarget'), 'val');
-  return andConjuncts(root).some((c) => {
-    const e = kid(c, 'A_Expr');
-    if (!e || e['kind'] !== 'AEXPR_OP') return false;
-    const op = (e['name'] as unknown[] | undefined)?.map((x) => kid(x, 'String')?.['sval']);
-    if (!op || op.length !== 1 || op[0] !== '=') return false;
-    return [
-      [e['lexpr'], e['rexpr']],
-      [e['rexpr'], e['lexpr']],
-    ].some(([col, tmpl]) => {
-      const column = ownColumn(col, table);
-      const number = kid(tmpl, 'ParamRef')?.['number'];
-      const template = typeof number === 'number' ? filter.templates[number - 1] : undefined;
-      if (column === undefined || !template) return false;
-      const type = table.columns.find((c) => c.name === column)?.type;
-      const strict = STRICT_EQUALITY[template.attribute];
-      const templateType = template.attribute === 'tenant' ? 'text' : 'uuid';
-      return type !== undefined && strict !== undefined && template.type === templateType && strict(type);
-    });
+  return tenantEqualities(filter).some(({ fields, attribute }) => {
+    const column = ownColumn(fields, table);
+    const type = column === undefined ? undefined : table.columns.find((c) => c.name === column)?.type;
+    return type !== undefined && STRICT_EQUALITY[attribute]!(type);
   });
 }
