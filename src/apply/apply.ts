@@ -190,7 +190,6 @@ async function runStatements(tx: TransactionSql, steps: readonly Step[]): Promis
   }
 }
 
-/** Rewrite tenantctl.applied from the catalog as it is now, inside the apply transaction. */
 /**
  * Make tenantctl.applied hold exactly the plan's records, writing only what differs from what it held when this
  * transaction read it (`before`): it is written after the DDL, under the ACCESS EXCLUSIVE locks the DDL took,
