@@ -118,17 +118,18 @@ async function main() {
     const reader = login(urlFor(cluster, DATABASE, READER, PASSWORD));
     const times = Object.fromEntries(statements.map(([k]) => [k, []]));
     const values = {};
+    // simple: false, or postgres.js sends a parameterless unsafe() with the simple protocol (never prepared).
     const modes = flags.mode === 'unprepared' ? [false] : [true];
     for (const prepare of modes) {
       for (const [k, s] of statements) {
-        values[k] = (await reader.unsafe(s, [], { prepare }))[0];
-        for (let w = 0; w < WARMUP; w++) await reader.unsafe(s, [], { prepare });
+        values[k] = (await reader.unsafe(s, [], { prepare, simple: false }))[0];
+        for (let w = 0; w < WARMUP; w++) await reader.unsafe(s, [], { prepare, simple: false });
       }
       for (let i = 0; i < REPS; i++) {
         for (let j = 0; j < statements.length; j++) {
           const [k, s] = statements[(i + j) % statements.length];
           const t0 = process.hrtime.bigint();
-          await reader.unsafe(s, [], { prepare });
+          await reader.unsafe(s, [], { prepare, simple: false });
           times[k].push(ms(t0));
         }
       }

@@ -165,8 +165,13 @@ const VARIANTS = ['compiled', 'baseline', 'naive', 'barrier'];
 
 const MODES = ['prepared', 'unprepared'];
 
+// postgres.js sends an unsafe() query without parameters with the simple protocol (parsed, rewritten and
+// planned every time) unless told `simple: false`: without it, the "prepared" rows of the parameterless
+// queries were not prepared at all. Both modes use the extended protocol; only the statement's name differs.
+const modeOptions = (mode) => ({ prepare: mode === 'prepared', simple: false });
+
 async function runQuery(conns, q, mode) {
-  const prepare = mode === 'prepared';
+  const options = modeOptions(mode);
   const sqlFor = (v) => (v === 'baseline' ? q.baseline : q.tenant);
   const connFor = (v) => (v === 'compiled' ? (q.write ? conns.writer : conns.reader) : conns[v]);
   const once = async (v, i) => {
@@ -177,14 +182,14 @@ async function runQuery(conns, q, mode) {
       await sql.unsafe('BEGIN');
       const t0 = process.hrtime.bigint();
       try {
-        await sql.unsafe(sqlFor(v), q.params(i), { prepare });
+        await sql.unsafe(sqlFor(v), q.params(i), options);
         return ms(t0);
       } finally {
         await sql.unsafe('ROLLBACK');
       }
     }
     const t0 = process.hrtime.bigint();
-    const rows = await sql.unsafe(sqlFor(v), q.params(i), { prepare });
+    const rows = await sql.unsafe(sqlFor(v), q.params(i), options);
     const t = ms(t0);
     if (i === 0) (q.rows ??= {})[v] = rows.count ?? rows.length;
     return t;
