@@ -203,30 +203,56 @@ BEGIN
 END;
 $$;
 
--- Raises unless the caller's tenant may be written: frozen tenants are read-only.
-CREATE OR REPLACE FUNCTION tenantctl.writable()
-    RETURNS boolean
+-- {user.tenant} or {user.tenant_id} in a write check (INSERT/UPDATE WITH CHECK, DELETE USING): attr()'s answer,
+-- but raises when the caller's tenant is frozen (frozen tenants are read-only). The compiler uses it where a
+-- write predicate has a top-level `column = {user.tenant}`: that conjunct is evaluated for every row a write
+-- touches, so it makes the frozen check and the tenant lookup one call instead of two (issue #9).
+CREATE OR REPLACE FUNCTION tenantctl.writable_attr(attribute text)
+    RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     kind text;
     ctx jsonb;
+    t_id uuid;
     t_slug text;
     t_status text;
 BEGIN
-    SELECT p.kind, p.context, t.slug, t.status::text INTO kind, ctx, t_slug, t_status
+    IF attribute IS DISTINCT FROM 'tenant' AND attribute IS DISTINCT FROM 'tenant_id' THEN
+        RAISE EXCEPTION 'tenantctl.writable_attr: attribute must be tenant or tenant_id, got %', attribute;
+    END IF;
+    SELECT p.kind, p.context, t.id, t.slug, t.status::text INTO kind, ctx, t_id, t_slug, t_status
       FROM tenantctl.principals p
       LEFT JOIN :registry.tenants t ON t.slug = p.tenant AND t.status <> 'archived'
      WHERE p.role = session_user;
-    IF FOUND AND kind = 'app' THEN
-        SELECT a.slug, a.status INTO t_slug, t_status FROM tenantctl.app_tenant(ctx) a;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF kind = 'app' THEN
+        SELECT a.id, a.slug, a.status INTO t_id, t_slug, t_status FROM tenantctl.app_tenant(ctx) a;
     END IF;
     IF t_status = 'frozen' THEN
         RAISE EXCEPTION 'tenant "%" is frozen: writes are not allowed', t_slug
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'tenantctl tenant unfreeze ' || t_slug;
     END IF;
+    IF attribute = 'tenant' THEN
+        RETURN t_slug;
+    END IF;
+    RETURN t_id::text;
+END;
+$$;
+
+-- Raises unless the caller's tenant may be written: frozen tenants are read-only. In write checks whose filter
+-- has no top-level tenant equality (those use writable_attr() instead); one nested call, the rarer case.
+CREATE OR REPLACE FUNCTION tenantctl.writable()
+    RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM tenantctl.writable_attr('tenant');
     RETURN true;
 END;
 $$;

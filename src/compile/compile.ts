@@ -7,7 +7,7 @@ import { principals as allPrincipals, sharedEffectiveAssignments, type Effective
 import { chooseMask, type MaskAssignment } from '../policy/masks.js';
 import type { Expression, PolicyModel, Principal } from '../policy/model.js';
 import { suggest } from '../policy/suggest.js';
-import { renderExpression } from '../policy/templates.js';
+import { compiledWriteTemplate, renderExpression } from '../policy/templates.js';
 import { ident } from '../pg/quote.js';
 import { impliesVisible } from './guard.js';
 import { governableTables, partitionsOf, resolveRelations, resolveTargets, tableKey } from './resolve.js';
@@ -36,7 +36,11 @@ export interface CompileOptions {
  * when a filter already implies it (`org = {user.tenant}`: see guard.ts), which saves one lookup per statement.
  */
 export const VISIBLE = '(SELECT tenantctl.visible())';
-/** In readwrite predicates: raises for a frozen tenant. Once per statement. */
+/**
+ * In readwrite write checks: raises for a frozen tenant. Once per statement; left out when a filter has a
+ * top-level `column = {user.tenant}` (the guard's condition), whose write form calls writable_attr(), which
+ * raises itself.
+ */
 export const WRITABLE = '(SELECT tenantctl.writable())';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -341,6 +345,16 @@ function shapeFor(
     const predicates = filters.map((f) => `(${compileExpression(f.filter)})`);
     const guarded = !filters.some((f) => impliesVisible(f.filter, table));
     const rows = readable ? [...(guarded ? [VISIBLE] : []), ...predicates].join(' AND ') : undefined;
+    // The write check (INSERT and UPDATE WITH CHECK, DELETE USING) adds the frozen-tenant check. Where the
+    // guard could go, a top-level `column = {user.tenant}` is evaluated for every row a write touches: its
+    // writable_attr() form raises for a frozen tenant, one lookup instead of two. Elsewhere, writable().
+    const write = principal.access === 'readwrite';
+    const writeRows =
+      rows === undefined || !write
+        ? undefined
+        : guarded
+          ? `${rows} AND ${WRITABLE}`
+          : filters.map((f) => `(${renderExpression(f.filter, (t) => compiledWriteTemplate(t.attribute, t.type))})`).join(' AND ');
     for (const f of filters) {
       resolveRelations(f.filter, catalog, schemas).forEach((rel) => {
         if (!rel || !governed.some((g) => tableKey(g) === tableKey(rel))) return;
@@ -349,11 +363,11 @@ function shapeFor(
         referenced.set(tableKey(rel), entry);
       });
     }
-    const write = principal.access === 'readwrite';
     tables.push({
       table: { schema: table.schema, name: table.name },
       columns,
       ...(rows === undefined ? {} : { rows }),
+      ...(writeRows === undefined ? {} : { writeRows }),
       ownerSelect: [...ownerSelect].sort(),
       ownerWrite: write ? columns.filter((c) => c.mask === undefined).map((c) => c.name) : [],
       sequences: write ? [...table.defaultSequences].sort() : [],

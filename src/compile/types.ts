@@ -43,6 +43,11 @@ export interface PersonaTable {
   readonly columns: readonly ViewColumn[];
   /** Compiled row predicate (guard AND filters); undefined: no policy, so PostgreSQL shows zero rows. */
   readonly rows?: string;
+  /**
+   * readwrite: the compiled write check (INSERT/UPDATE WITH CHECK, DELETE USING): the rows predicate that also
+   * raises for a frozen tenant (see compile.ts).
+   */
+  readonly writeRows?: string;
   /** Columns the view owner may SELECT on this table (view columns and what masks read). */
   readonly ownerSelect: readonly string[];
   /** readwrite: columns the owner may INSERT/UPDATE (plain visible columns). */

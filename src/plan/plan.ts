@@ -5,7 +5,6 @@ import type { CatalogGrant, CatalogRole, CatalogState } from '../catalog/types.j
 import { MANAGED_MARKER, PERSONA_PREFIX, type DesiredRole, type DesiredState, type Persona, type TableName } from '../compile/types.js';
 import { ident, literal, qualified } from '../pg/quote.js';
 import { scramMatches, scramVerifier } from '../pg/scram.js';
-import { WRITABLE } from '../compile/compile.js';
 import {
   LOGIN_KEY_PREFIX,
   PASSWORD_KEY_PREFIX,
@@ -411,12 +410,13 @@ function groupGrants(list: readonly CatalogGrant[], verb: 'GRANT' | 'REVOKE'): [
 }
 
 /** The row-security policies of one persona on one table: one for reads, and per write command for readwrite. */
-export function policySpecs(persona: Persona, t: { table: TableName; rows?: string }): PolicySpec[] {
+export function policySpecs(persona: Persona, t: { table: TableName; rows?: string; writeRows?: string }): PolicySpec[] {
   if (t.rows === undefined) return [];
   const base = `${PERSONA_PREFIX}${persona.id}`;
   const specs: PolicySpec[] = [{ table: t.table, name: base, command: 'SELECT', role: persona.owner, using: t.rows }];
   if (persona.access === 'readwrite') {
-    const write = `${t.rows} AND ${WRITABLE}`;
+    const write = t.writeRows;
+    if (write === undefined) throw new Error(`internal: no write check compiled for ${t.table.schema}.${t.table.name} of readwrite persona ${persona.id}`);
     specs.push({ table: t.table, name: `${base}_insert`, command: 'INSERT', role: persona.owner, withCheck: write });
     // UPDATE: the frozen check in WITH CHECK alone stops every updated row (it is evaluated for each new row);
     // in USING as well it would only be one more lookup per statement. DELETE has no WITH CHECK: it keeps it.

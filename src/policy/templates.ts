@@ -42,8 +42,22 @@ export function compiledTemplate(attribute: string, type: AttributeType): string
   // A list is cast outside the sub-select: `x = ANY((SELECT ...))` would parse as ANY over the rows of a
   // subquery (comparing text with text[]); `ANY((SELECT ...)::text[])` is ANY over the array, still an InitPlan.
   if (type === 'text[]') return `(SELECT tenantctl.attr(${literal(attribute)}))::text[]`;
+  return lookup('attr', attribute, type);
+}
+
+/**
+ * The compiled form of a template in a write check: {user.tenant} and {user.tenant_id} call
+ * tenantctl.writable_attr(), the same value that also raises when the caller's tenant is frozen (so a write
+ * check needs no separate writable() lookup where such a template is a top-level conjunct); any other
+ * attribute compiles as in compiledTemplate.
+ */
+export function compiledWriteTemplate(attribute: string, type: AttributeType): string {
+  return attribute === 'tenant' || attribute === 'tenant_id' ? lookup('writable_attr', attribute, type) : compiledTemplate(attribute, type);
+}
+
+function lookup(fn: 'attr' | 'writable_attr', attribute: string, type: AttributeType): string {
   const cast = type === 'text' ? '' : `::${type}`;
-  return `(SELECT tenantctl.attr(${literal(attribute)})${cast})`;
+  return `(SELECT tenantctl.${fn}(${literal(attribute)})${cast})`;
 }
 
 /** The expression text with every template replaced by `render(template)` (default: compiledTemplate). */

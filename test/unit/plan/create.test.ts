@@ -212,13 +212,15 @@ describe('passwords in the plan', () => {
 });
 
 describe('readwrite personas', () => {
-  test('four policies per readable table; the writable() guard where a write is checked (INSERT and UPDATE WITH CHECK, DELETE USING)', async () => {
+  test('four policies per readable table; the frozen check where a write is checked (INSERT and UPDATE WITH CHECK, DELETE USING), in the tenant lookup itself', async () => {
     const rw = await desiredOf(YAML.replace('    password: { env: PW }\n', '    password: { env: PW }\n    access: readwrite\n'), EMPTY);
     const p = (rw.personas[0] as Persona).id;
     const r = planOf(rw, EMPTY);
     const policies = r.steps.filter((s) => s.object.startsWith('policy public.orders '));
     const rows = "(org = (SELECT tenantctl.attr('tenant')))";
-    const write = `${rows} AND (SELECT tenantctl.writable())`;
+    // The top-level `org = {user.tenant}` is evaluated for every row a write touches: writable_attr() raises for
+    // a frozen tenant, so no separate writable() lookup.
+    const write = "(org = (SELECT tenantctl.writable_attr('tenant')))";
     expect(policies.map((s) => s.sql)).toEqual([
       [`CREATE POLICY "tenantctl_${p}" ON "public"."orders" AS PERMISSIVE FOR SELECT TO "tenantctl_${p}_owner" USING (${rows})`],
       [`CREATE POLICY "tenantctl_${p}_insert" ON "public"."orders" AS PERMISSIVE FOR INSERT TO "tenantctl_${p}_owner" WITH CHECK (${write})`],
@@ -238,6 +240,21 @@ describe('readwrite personas', () => {
     expect(r.steps.find((s) => s.object === `view tenantctl_${p}.orders`)?.sql[3]).toBe(
       `GRANT SELECT, INSERT, UPDATE, DELETE ON "tenantctl_${p}"."orders" TO "tenantctl_${p}_reader"`,
     );
+  });
+
+  test('a filter without a top-level tenant equality keeps the guard and a separate writable() in its write checks', async () => {
+    const text = YAML.replace('    password: { env: PW }\n', '    password: { env: PW }\n    access: readwrite\n').replace('filter: "org = {user.tenant}"', 'filter: "org = {user.tenant} OR org IS NULL"');
+    const rw = await desiredOf(text, EMPTY);
+    const p = (rw.personas[0] as Persona).id;
+    const policies = planOf(rw, EMPTY).steps.filter((s) => s.object.startsWith('policy public.orders '));
+    const rows = "(SELECT tenantctl.visible()) AND (org = (SELECT tenantctl.attr('tenant')) OR org IS NULL)";
+    const write = `${rows} AND (SELECT tenantctl.writable())`;
+    expect(policies.map((s) => s.sql)).toEqual([
+      [`CREATE POLICY "tenantctl_${p}" ON "public"."orders" AS PERMISSIVE FOR SELECT TO "tenantctl_${p}_owner" USING (${rows})`],
+      [`CREATE POLICY "tenantctl_${p}_insert" ON "public"."orders" AS PERMISSIVE FOR INSERT TO "tenantctl_${p}_owner" WITH CHECK (${write})`],
+      [`CREATE POLICY "tenantctl_${p}_update" ON "public"."orders" AS PERMISSIVE FOR UPDATE TO "tenantctl_${p}_owner" USING (${rows}) WITH CHECK (${write})`],
+      [`CREATE POLICY "tenantctl_${p}_delete" ON "public"."orders" AS PERMISSIVE FOR DELETE TO "tenantctl_${p}_owner" USING (${write})`],
+    ]);
   });
 
   test('a quoted or unqualified default sequence becomes a grant on the right schema and name', async () => {
