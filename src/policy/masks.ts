@@ -2,7 +2,7 @@
 // priority `to: {user}`/`{app}` beats `to: {role}` beats `to: all`; a remaining tie is an error.
 import { VIA_RANK, type EffectiveAssignment } from './effective.js';
 import type { ColumnMaskPolicy, PolicyModel, Principal } from './model.js';
-import { effectiveAssignments, sharedEffectiveAssignments } from './effective.js';
+import { sharedEffectiveAssignments } from './effective.js';
 import { tableRefsOverlap, tableRefText } from './tables.js';
 
 export type MaskAssignment = EffectiveAssignment & { readonly policy: ColumnMaskPolicy };
@@ -30,10 +30,6 @@ export function chooseMask(candidates: readonly MaskAssignment[]): MaskChoice {
   if (!first) throw new Error('chooseMask needs at least one candidate');
   if (second && better(first, second) === 0) return { kind: 'tie', tied: [first, second] };
   return { kind: 'winner', winner: first };
-}
-
-export function maskAssignments(model: PolicyModel, principal: Principal): MaskAssignment[] {
-  return effectiveAssignments(model, principal).filter((e): e is MaskAssignment => e.policy.type === 'column_mask');
 }
 
 export interface MaskTie {

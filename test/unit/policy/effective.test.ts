@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { checkPolicyText } from '../../../src/policy/check.js';
 import { effectiveAssignments } from '../../../src/policy/effective.js';
-import { chooseMask, maskAssignments } from '../../../src/policy/masks.js';
+import { chooseMask, type MaskAssignment } from '../../../src/policy/masks.js';
 import type { PolicyModel } from '../../../src/policy/model.js';
 
 const TEXT = `version: 1
@@ -47,7 +47,7 @@ describe('effective assignments', () => {
     const m = await model();
     const winner = (name: string) => {
       const p = [...m.users, ...m.apps].find((x) => x.name === name)!;
-      const choice = chooseMask(maskAssignments(m, p));
+      const choice = chooseMask(effectiveAssignments(m, p).filter((e): e is MaskAssignment => e.policy.type === 'column_mask'));
       return choice.kind === 'winner' ? choice.winner.policy.name : 'tie';
     };
     expect(winner('alice')).toBe('m-role');
