@@ -2,7 +2,7 @@
 // statement, never a wider result. The runtime side of the argument (attr('tenant') is NULL whenever visible()
 // is false) is held by test/security and test/integration/tenant-lifecycle.
 import { describe, expect, test } from 'vitest';
-import { VISIBLE } from '../../../src/compile/compile.js';
+import { VISIBLE, WRITABLE } from '../../../src/compile/compile.js';
 import type { CatalogState } from '../../../src/catalog/types.js';
 import type { Persona } from '../../../src/compile/types.js';
 import { catalog, desiredOf } from '../helpers/catalog.js';
@@ -21,11 +21,16 @@ function cat(): CatalogState {
 }
 
 async function rowsOf(...filters: string[]): Promise<string | undefined> {
+  return (await tableOf('read', filters))?.rows;
+}
+
+async function tableOf(access: 'read' | 'readwrite', filters: string[]): Promise<Persona['tables'][number] | undefined> {
   const desired = await desiredOf(
     `version: 1
 users:
   - name: alice
     tenant: acme
+    access: ${access}
 policies:
 ${filters.map((f, i) => `  - name: f${i}\n    type: row_filter\n    tables: [docs]\n    filter: ${JSON.stringify(f)}`).join('\n')}
 assignments:
@@ -33,7 +38,7 @@ ${filters.map((_, i) => `  - { policy: f${i}, to: all }`).join('\n')}
 `,
     cat(),
   );
-  return (desired.personas[0] as Persona).tables.find((t) => t.table.name === 'docs')?.rows;
+  return (desired.personas[0] as Persona).tables.find((t) => t.table.name === 'docs');
 }
 
 describe('the visible() guard is left out when a top-level conjunct compares a column with the tenant', () => {
@@ -72,5 +77,24 @@ describe('the guard stays wherever the filter could be true with a NULL tenant, 
     ['id = {user.tenant_id}', `${VISIBLE} AND (id = ${TENANT_ID})`],
   ])('%s', async (filter, rows) => {
     expect(await rowsOf(filter)).toBe(rows);
+  });
+});
+
+describe('write checks: the implying tenant equality raises for a frozen tenant itself; elsewhere writable()', () => {
+  const W_TENANT = "(SELECT tenantctl.writable_attr('tenant'))";
+  test.each([
+    ['org = {user.tenant}', `(org = ${W_TENANT})`],
+    ['tenant_id = {user.tenant_id}', "(tenant_id = (SELECT tenantctl.writable_attr('tenant_id')::uuid))"],
+    ['author = {user.name} AND org = {user.tenant}', `(author = (SELECT tenantctl.attr('name')) AND org = ${W_TENANT})`],
+    ['org = {user.tenant} OR public', `${VISIBLE} AND (org = ${TENANT} OR public) AND ${WRITABLE}`],
+    ['author = {user.name}', `${VISIBLE} AND (author = (SELECT tenantctl.attr('name'))) AND ${WRITABLE}`],
+  ])('%s', async (filter, writeRows) => {
+    expect((await tableOf('readwrite', [filter]))?.writeRows).toBe(writeRows);
+  });
+
+  test('a read-only persona has no write check', async () => {
+    const t = await tableOf('read', ['org = {user.tenant}']);
+    expect(t?.rows).toBe(`(org = ${TENANT})`);
+    expect(t).not.toHaveProperty('writeRows');
   });
 });
