@@ -139,15 +139,14 @@ export interface SchemaRow {
   comment: string | null;
 }
 
+/** The privileges of one grantee from one grantor on one object; for column grants, each with its columns. */
 export interface GrantRow {
   object_kind: string;
   schema: string;
   name: string;
-  column: string | null;
   grantee: string;
   grantor: string;
-  privilege: string;
-  grantable: boolean;
+  privileges: [privilege: string, grantable: boolean, columns?: string[] | null][];
 }
 
 export interface RuntimeRow {
@@ -250,18 +249,41 @@ export function mapSchemas(rows: readonly SchemaRow[]): CatalogSchema[] {
   return sortedBy(schemas, (s) => [s.name]);
 }
 
+/** Grants of one object among themselves: by column, grantee, privilege, grantor, grantable. */
+function compareGrants(a: CatalogGrant, b: CatalogGrant): number {
+  return (
+    compareText(a.column ?? '', b.column ?? '') ||
+    compareText(a.grantee, b.grantee) ||
+    compareText(a.privilege, b.privilege) ||
+    compareText(a.grantor, b.grantor) ||
+    compareText(String(a.grantable), String(b.grantable))
+  );
+}
+
 export function mapGrants(rows: readonly GrantRow[]): CatalogGrant[] {
-  const grants = rows.map((r): CatalogGrant => ({
-    objectKind: oneOf('grant object kind', r.object_kind, GRANT_KINDS),
-    schema: r.schema,
-    name: r.name,
-    ...optional('column', r.column),
-    grantee: r.grantee,
-    grantor: r.grantor,
-    privilege: r.privilege,
-    grantable: r.grantable,
-  }));
-  return sortedBy(grants, (g) => [g.objectKind, g.schema, g.name, g.column ?? '', g.grantee, g.privilege, g.grantor, String(g.grantable)]);
+  // Sorted by (object kind, schema, name, column, grantee, privilege, grantor, grantable): the rows by object
+  // first, then each object's grants among themselves (a few dozen), not 50,000 grants against each other.
+  const objects = new Map<string, { key: readonly string[]; grants: CatalogGrant[] }>();
+  for (const r of rows) {
+    const objectKind = oneOf('grant object kind', r.object_kind, GRANT_KINDS);
+    const id = `${objectKind}\u0000${r.schema}\u0000${r.name}`;
+    let object = objects.get(id);
+    if (!object) objects.set(id, (object = { key: [objectKind, r.schema, r.name], grants: [] }));
+    for (const [privilege, grantable, columns] of r.privileges) {
+      if (objectKind !== 'column') {
+        object.grants.push({ objectKind, schema: r.schema, name: r.name, grantee: r.grantee, grantor: r.grantor, privilege, grantable });
+        continue;
+      }
+      for (const column of stringList('grant columns', columns)) {
+        object.grants.push({ objectKind, schema: r.schema, name: r.name, column, grantee: r.grantee, grantor: r.grantor, privilege, grantable });
+      }
+    }
+  }
+  const out: CatalogGrant[] = [];
+  for (const object of [...objects.values()].sort((a, b) => compareKeys(a.key, b.key))) {
+    for (const g of object.grants.sort(compareGrants)) out.push(g);
+  }
+  return out;
 }
 
 function jsonObject(what: string, value: unknown): Record<string, unknown> {

@@ -487,7 +487,7 @@ describe('catalog row mapping (pure)', () => {
 
   it('rejects kinds it does not know instead of passing them on', () => {
     expect(() => mapTables([table('public', 'x', { kind: 'S' })])).toThrow(/relation kind/);
-    const grant: GrantRow = { object_kind: 'function', schema: 's', name: 'f', column: null, grantee: 'a', grantor: 'b', privilege: 'EXECUTE', grantable: false };
+    const grant: GrantRow = { object_kind: 'function', schema: 's', name: 'f', grantee: 'a', grantor: 'b', privileges: [['EXECUTE', false]] };
     expect(() => mapGrants([grant])).toThrow(/grant object kind/);
     expect(() => mapRegistry('r', { version: '1', tenants: [{ id: 'i', slug: 's', status: 'gone' }] })).toThrow(/tenant status/);
   });
