@@ -70,6 +70,8 @@ export interface MetaRow {
   can_read_authid: boolean;
   has_principals: boolean;
   has_applied: boolean;
+  /** tenantctl.applied has its fingerprint column (runtime of this version). */
+  has_fingerprint: boolean;
   has_registry_tenants: boolean;
   has_registry_versions: boolean;
 }
@@ -121,6 +123,8 @@ export interface PolicyRow {
   roles: string[] | null;
   using: string | null;
   with_check: string | null;
+  /** Of the stored node trees (read.ts): recorded by apply, not part of CatalogPolicy. */
+  fingerprint: string;
 }
 
 export interface ViewRow {
@@ -131,6 +135,8 @@ export interface ViewRow {
   options: string[] | null;
   columns: string[] | null;
   comment: string | null;
+  /** Of the stored node tree (read.ts): recorded by apply, not part of CatalogView. */
+  fingerprint: string;
 }
 
 export interface SchemaRow {
@@ -151,7 +157,7 @@ export interface GrantRow {
 
 export interface RuntimeRow {
   principals: { role: string; kind: string; tenant: string | null; attributes: unknown; context: unknown }[] | null;
-  applied: { object: string; desired: string; rendered: string }[] | null;
+  applied: { object: string; desired: string; rendered: string; fingerprint?: string | null }[] | null;
 }
 
 export interface RegistryRow {
@@ -300,8 +306,10 @@ export function mapRuntime(row: RuntimeRow): NonNullable<CatalogState['runtime']
     attributes: jsonObject('attributes', p.attributes),
     context: jsonObject('context', p.context) as CatalogPrincipal['context'],
   }));
-  const applied: Record<string, { desired: string; rendered: string }> = {};
-  for (const a of sortedBy(row.applied ?? [], (x) => [x.object])) applied[a.object] = { desired: a.desired, rendered: a.rendered };
+  const applied: Record<string, { desired: string; rendered: string; fingerprint?: string }> = {};
+  for (const a of sortedBy(row.applied ?? [], (x) => [x.object])) {
+    applied[a.object] = { desired: a.desired, rendered: a.rendered, ...optional('fingerprint', a.fingerprint) };
+  }
   return { principals: sortedBy(principals, (p) => [p.role]), applied };
 }
 
