@@ -200,32 +200,40 @@ async function recordApplied(
   tx: TransactionSql,
   plan: Plan,
   schemas: readonly string[],
-  before: Readonly<Record<string, { readonly desired: string; readonly rendered: string }>>,
+  before: Readonly<Record<string, { readonly desired: string; readonly rendered: string; readonly fingerprint?: string }>>,
 ): Promise<void> {
   const catalog = await readRenderedObjects(tx, schemas);
-  const policies = new Map(catalog.policies.map((p) => [`${p.schema}\u0000${p.table}\u0000${p.name}`, p] as const));
-  const views = new Map(catalog.views.map((v) => [`${v.schema}\u0000${v.name}`, v] as const));
+  const policies = new Map<string, (typeof catalog.policies)[number]>(catalog.policies.map((p) => [`${p.schema}\u0000${p.table}\u0000${p.name}`, p]));
+  const views = new Map<string, (typeof catalog.views)[number]>(catalog.views.map((v) => [`${v.schema}\u0000${v.name}`, v]));
   const rows = plan.records.map((r) => {
     let rendered: string | undefined;
+    let fingerprint: string | null = null;
     if (r.render.kind === 'value') rendered = r.render.value;
     else if (r.render.kind === 'policy') {
       const { schema, table, name } = r.render;
-      const p = policies.get(`${schema}\u0000${table}\u0000${name}`);
+      const key = `${schema}\u0000${table}\u0000${name}`;
+      const p = policies.get(key);
       rendered = p && renderPolicy(p);
+      fingerprint = catalog.policyFingerprints.get(key) ?? null;
     } else {
       const { schema, name } = r.render;
-      const v = views.get(`${schema}\u0000${name}`);
+      const key = `${schema}\u0000${name}`;
+      const v = views.get(key);
       rendered = v && renderView(v);
+      fingerprint = catalog.viewFingerprints.get(key) ?? null;
     }
     if (rendered === undefined) throw new Error(`internal error: ${r.object} is missing right after apply`);
-    return { object: r.object, desired: r.desired, rendered };
+    return { object: r.object, desired: r.desired, rendered, fingerprint };
   });
   const wanted = new Set(rows.map((r) => r.object));
   const gone = Object.keys(before).filter((object) => !wanted.has(object));
-  const changed = rows.filter((r) => before[r.object]?.desired !== r.desired || before[r.object]?.rendered !== r.rendered);
+  const changed = rows.filter((r) => {
+    const was = before[r.object];
+    return was?.desired !== r.desired || was.rendered !== r.rendered || (was.fingerprint ?? null) !== r.fingerprint;
+  });
   if (gone.length > 0) await tx`DELETE FROM tenantctl.applied WHERE object = ANY(${gone}::text[])`;
   if (changed.length > 0) {
-    await tx`INSERT INTO tenantctl.applied ${tx(changed, 'object', 'desired', 'rendered')}
-             ON CONFLICT (object) DO UPDATE SET desired = EXCLUDED.desired, rendered = EXCLUDED.rendered, applied_at = now()`;
+    await tx`INSERT INTO tenantctl.applied ${tx(changed, 'object', 'desired', 'rendered', 'fingerprint')}
+             ON CONFLICT (object) DO UPDATE SET desired = EXCLUDED.desired, rendered = EXCLUDED.rendered, fingerprint = EXCLUDED.fingerprint, applied_at = now()`;
   }
 }

@@ -70,6 +70,8 @@ export interface MetaRow {
   can_read_authid: boolean;
   has_principals: boolean;
   has_applied: boolean;
+  /** tenantctl.applied has its fingerprint column (runtime of this version). */
+  has_fingerprint: boolean;
   has_registry_tenants: boolean;
   has_registry_versions: boolean;
 }
@@ -121,6 +123,8 @@ export interface PolicyRow {
   roles: string[] | null;
   using: string | null;
   with_check: string | null;
+  /** Of the stored node trees (read.ts): recorded by apply, not part of CatalogPolicy. */
+  fingerprint: string;
 }
 
 export interface ViewRow {
@@ -131,6 +135,8 @@ export interface ViewRow {
   options: string[] | null;
   columns: string[] | null;
   comment: string | null;
+  /** Of the stored node tree (read.ts): recorded by apply, not part of CatalogView. */
+  fingerprint: string;
 }
 
 export interface SchemaRow {
@@ -139,20 +145,19 @@ export interface SchemaRow {
   comment: string | null;
 }
 
+/** The privileges of one grantee from one grantor on one object; for column grants, each with its columns. */
 export interface GrantRow {
   object_kind: string;
   schema: string;
   name: string;
-  column: string | null;
   grantee: string;
   grantor: string;
-  privilege: string;
-  grantable: boolean;
+  privileges: [privilege: string, grantable: boolean, columns?: string[] | null][];
 }
 
 export interface RuntimeRow {
   principals: { role: string; kind: string; tenant: string | null; attributes: unknown; context: unknown }[] | null;
-  applied: { object: string; desired: string; rendered: string }[] | null;
+  applied: { object: string; desired: string; rendered: string; fingerprint?: string | null }[] | null;
 }
 
 export interface RegistryRow {
@@ -250,18 +255,41 @@ export function mapSchemas(rows: readonly SchemaRow[]): CatalogSchema[] {
   return sortedBy(schemas, (s) => [s.name]);
 }
 
+/** Grants of one object among themselves: by column, grantee, privilege, grantor, grantable. */
+function compareGrants(a: CatalogGrant, b: CatalogGrant): number {
+  return (
+    compareText(a.column ?? '', b.column ?? '') ||
+    compareText(a.grantee, b.grantee) ||
+    compareText(a.privilege, b.privilege) ||
+    compareText(a.grantor, b.grantor) ||
+    compareText(String(a.grantable), String(b.grantable))
+  );
+}
+
 export function mapGrants(rows: readonly GrantRow[]): CatalogGrant[] {
-  const grants = rows.map((r): CatalogGrant => ({
-    objectKind: oneOf('grant object kind', r.object_kind, GRANT_KINDS),
-    schema: r.schema,
-    name: r.name,
-    ...optional('column', r.column),
-    grantee: r.grantee,
-    grantor: r.grantor,
-    privilege: r.privilege,
-    grantable: r.grantable,
-  }));
-  return sortedBy(grants, (g) => [g.objectKind, g.schema, g.name, g.column ?? '', g.grantee, g.privilege, g.grantor, String(g.grantable)]);
+  // Sorted by (object kind, schema, name, column, grantee, privilege, grantor, grantable): the rows by object
+  // first, then each object's grants among themselves (a few dozen), not 50,000 grants against each other.
+  const objects = new Map<string, { key: readonly string[]; grants: CatalogGrant[] }>();
+  for (const r of rows) {
+    const objectKind = oneOf('grant object kind', r.object_kind, GRANT_KINDS);
+    const id = `${objectKind}\u0000${r.schema}\u0000${r.name}`;
+    let object = objects.get(id);
+    if (!object) objects.set(id, (object = { key: [objectKind, r.schema, r.name], grants: [] }));
+    for (const [privilege, grantable, columns] of r.privileges) {
+      if (objectKind !== 'column') {
+        object.grants.push({ objectKind, schema: r.schema, name: r.name, grantee: r.grantee, grantor: r.grantor, privilege, grantable });
+        continue;
+      }
+      for (const column of stringList('grant columns', columns)) {
+        object.grants.push({ objectKind, schema: r.schema, name: r.name, column, grantee: r.grantee, grantor: r.grantor, privilege, grantable });
+      }
+    }
+  }
+  const out: CatalogGrant[] = [];
+  for (const object of [...objects.values()].sort((a, b) => compareKeys(a.key, b.key))) {
+    for (const g of object.grants.sort(compareGrants)) out.push(g);
+  }
+  return out;
 }
 
 function jsonObject(what: string, value: unknown): Record<string, unknown> {
@@ -278,8 +306,10 @@ export function mapRuntime(row: RuntimeRow): NonNullable<CatalogState['runtime']
     attributes: jsonObject('attributes', p.attributes),
     context: jsonObject('context', p.context) as CatalogPrincipal['context'],
   }));
-  const applied: Record<string, { desired: string; rendered: string }> = {};
-  for (const a of sortedBy(row.applied ?? [], (x) => [x.object])) applied[a.object] = { desired: a.desired, rendered: a.rendered };
+  const applied: Record<string, { desired: string; rendered: string; fingerprint?: string }> = {};
+  for (const a of sortedBy(row.applied ?? [], (x) => [x.object])) {
+    applied[a.object] = { desired: a.desired, rendered: a.rendered, ...optional('fingerprint', a.fingerprint) };
+  }
   return { principals: sortedBy(principals, (p) => [p.role]), applied };
 }
 

@@ -127,9 +127,10 @@ export interface CatalogState {
   /** Undefined when tenantctl's runtime schema is not installed. */
   readonly runtime?: {
     readonly principals: readonly CatalogPrincipal[];
-    /** tenantctl.applied: object key -> { desired hash, catalog rendering at apply time }. The key `runtime`
-     *  holds the hash of the installed sql/runtime.sql. */
-    readonly applied: Readonly<Record<string, { readonly desired: string; readonly rendered: string }>>;
+    /** tenantctl.applied: object key -> { desired hash, catalog rendering at apply time, and for policies and
+     *  views the fingerprint of the node tree that rendering was made from }. The key `runtime` holds the hash
+     *  of the installed sql/runtime.sql. */
+    readonly applied: Readonly<Record<string, { readonly desired: string; readonly rendered: string; readonly fingerprint?: string }>>;
   };
   /** Undefined when the registry migrations have not run. */
   readonly registry?: { readonly schema: string; readonly version: number; readonly tenants: readonly CatalogTenant[] };

@@ -9,6 +9,12 @@ export interface ConnectOptions {
   max?: number;
   applicationName?: string;
   onNotice?: (notice: postgres.Notice) => void;
+  /**
+   * Read the server's array types when connecting (postgres.js fetch_types; default true): needed to pass or
+   * receive arrays as JS arrays. It reads every array type of the database, 0.1 s with 2,500 relations (each has
+   * one): `plan`, whose queries bind no JS array and aggregate lists as JSON, connects without it.
+   */
+  fetchTypes?: boolean;
 }
 
 /** Where a command connects, in the order cli.md gives. */
@@ -24,6 +30,7 @@ export function connect(options: ConnectOptions = {}): Sql {
     max: options.max ?? 1,
     connect_timeout: 10,
     idle_timeout: 0,
+    fetch_types: options.fetchTypes ?? true,
     onnotice: options.onNotice ?? (() => {}),
     connection: { application_name: options.applicationName ?? 'tenantctl' },
   };

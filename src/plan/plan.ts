@@ -256,15 +256,24 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   }
 
   // Grants held by persona roles: add the missing, revoke the extra. A recreated view gets its grants anew.
+  // join(), not a template literal: a flat string, where a concatenation is a tree of pieces that every Map
+  // lookup compares piece by piece (the 33,000 lookups below took 60-75 ms with those, 10 ms with these).
   const grantKey = (g: CatalogGrant): string => [g.objectKind, g.schema, g.name, g.column ?? '', g.grantee, g.privilege].join('\u0000');
   // An explicit ACL lists the object owner's own privileges too (a persona owner owns its views): not grants.
-  const ownerOf = new Map(catalog.tables.map((t) => [`${t.schema}.${t.name}`, t.owner] as const));
-  const haveGrants = new Map(
-    catalog.grants
-      .filter((g) => personaRoles.has(g.grantee) || g.grantee.startsWith(PERSONA_PREFIX))
-      .filter((g) => g.objectKind === 'schema' || ownerOf.get(`${g.schema}.${g.name}`) !== g.grantee)
-      .map((g) => [grantKey(g), g] as const),
-  );
+  const owners = new Map<string, Map<string, string>>();
+  for (const t of catalog.tables) {
+    const bySchema = owners.get(t.schema);
+    if (bySchema) bySchema.set(t.name, t.owner);
+    else owners.set(t.schema, new Map([[t.name, t.owner]]));
+  }
+  const ownerOf = (g: { schema: string; name: string }): string | undefined => owners.get(g.schema)?.get(g.name);
+  // One pass over the catalog's grants (50,000 at 500 tables and 4 personas), no intermediate arrays.
+  const haveGrants = new Map<string, CatalogGrant>();
+  for (const g of catalog.grants) {
+    if (!personaRoles.has(g.grantee) && !g.grantee.startsWith(PERSONA_PREFIX)) continue;
+    if (g.objectKind !== 'schema' && ownerOf(g) === g.grantee) continue;
+    haveGrants.set(grantKey(g), g);
+  }
   const wanted = new Map(wantGrants.map((g) => [grantKey(g), g] as const));
   const toGrant = [...wanted]
     .filter(([key, g]) => !haveGrants.has(key) && !(g.objectKind === 'table' && recreatedViews.has(`${g.schema}.${g.name}`) && g.grantee.endsWith('_reader')))
@@ -283,7 +292,7 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       (g.objectKind === 'table' || g.objectKind === 'column') &&
       (governedKeys.has(`${g.schema}.${g.name}`) || localPersonas.has(g.schema)) &&
       (g.grantee === 'public' || managedGrantees.has(g.grantee)) &&
-      ownerOf.get(`${g.schema}.${g.name}`) !== g.grantee,
+      ownerOf(g) !== g.grantee,
   );
   for (const [object, sql] of groupGrants(stray, 'REVOKE')) {
     const grantee = object.slice(object.lastIndexOf(' for ') + 5);
@@ -319,7 +328,7 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   // privileges: those go with the view.
   const dropRole = (name: string): void => {
     const held = catalog.grants.filter(
-      (g) => g.grantee === name && !droppedSchemas.has(g.schema) && (g.objectKind === 'schema' || ownerOf.get(`${g.schema}.${g.name}`) !== name),
+      (g) => g.grantee === name && !droppedSchemas.has(g.schema) && (g.objectKind === 'schema' || ownerOf(g) !== name),
     );
     const revokes = groupGrants(held, 'REVOKE').flatMap(([, sql]) => sql);
     step(PHASE.dropRoles, `role ${name}`, 'drop', 'narrows', [...revokes, `DROP ROLE ${ident(name)}`]);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapGrants, mapRegistry, mapRoles, mapTables, type GrantRow, type RoleRow, type TableRow } from '../../src/catalog/map.js';
-import { readCatalog } from '../../src/catalog/read.js';
+import { arrayLiteral, readCatalog } from '../../src/catalog/read.js';
 import type { CatalogColumn, CatalogGrant, CatalogState } from '../../src/catalog/types.js';
 import { ident } from '../../src/pg/quote.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
@@ -399,6 +399,33 @@ describe('readCatalog: a constant number of queries', () => {
   });
 });
 
+describe('readCatalog on a connection that has not read the array types (as plan connects)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await freshDatabase('cat_notypes');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('binds the governed schemas as an array literal that survives quotes, commas, braces and backslashes', async () => {
+    const names = ['public', 'a,b', 'say "hi"', 'back\\slash', '{x}', 'NULL', ' sp ', 'é'];
+    expect(arrayLiteral(['a', 'b"c', 'd\\e'])).toBe('{"a","b\\"c","d\\\\e"}');
+    expect(arrayLiteral([])).toBe('{}');
+    const sql = postgres(db.url, { max: 1, fetch_types: false, onnotice: () => {} });
+    try {
+      const [row] = await sql.unsafe('SELECT pg_catalog.to_json($1::name[]) AS a, pg_catalog.to_json($2::text[]) AS e', [arrayLiteral(names), arrayLiteral([])]);
+      expect(row).toEqual({ a: names, e: [] });
+      await db.sql.unsafe(`CREATE SCHEMA ${ident('say "hi"')}; CREATE TABLE ${ident('say "hi"')}.t (id int); GRANT SELECT (id) ON ${ident('say "hi"')}.t TO PUBLIC`);
+      const state = await readCatalog(sql, { schemas: ['say "hi"', 'a,b'], registrySchema: 'tenant_registry' });
+      expect(state.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(['say "hi".t']);
+      expect(state.grants.filter((g) => g.objectKind === 'column').map((g) => [g.schema, g.name, g.column, g.grantee, g.privilege])).toEqual([['say "hi"', 't', 'id', 'public', 'SELECT']]);
+    } finally {
+      await sql.end();
+    }
+  });
+});
+
 describe('readCatalog: without runtime and registry, a quoted registry schema, a non-superuser', () => {
   let db: TestDatabase;
   const login = `cat${randomBytes(3).toString('hex')}_reader`;
@@ -487,7 +514,7 @@ describe('catalog row mapping (pure)', () => {
 
   it('rejects kinds it does not know instead of passing them on', () => {
     expect(() => mapTables([table('public', 'x', { kind: 'S' })])).toThrow(/relation kind/);
-    const grant: GrantRow = { object_kind: 'function', schema: 's', name: 'f', column: null, grantee: 'a', grantor: 'b', privilege: 'EXECUTE', grantable: false };
+    const grant: GrantRow = { object_kind: 'function', schema: 's', name: 'f', grantee: 'a', grantor: 'b', privileges: [['EXECUTE', false]] };
     expect(() => mapGrants([grant])).toThrow(/grant object kind/);
     expect(() => mapRegistry('r', { version: '1', tenants: [{ id: 'i', slug: 's', status: 'gone' }] })).toThrow(/tenant status/);
   });

@@ -77,7 +77,7 @@ export function registerPolicyCommands(program: Command): void {
     .action(async (file: string, flags: PlanFlags) => {
       checkReviewFlags(flags);
       const model = await validModel(file);
-      const sql = connect({ databaseUrl: flags.databaseUrl, max: 1, applicationName: 'tenantctl plan' });
+      const sql = connect({ databaseUrl: flags.databaseUrl, max: 1, applicationName: 'tenantctl plan', fetchTypes: false });
       try {
         const result = await sql
           .begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) =>
