@@ -93,7 +93,8 @@ export interface LintResult {
 export async function runLint(sql: postgres.Sql, options: LintOptions): Promise<LintResult> {
   await loadSqlParser();
   const input = await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
-    await tx.unsafe('SET LOCAL search_path = pg_catalog');
+    // No JIT: the catalog's queries are estimated dear and run cheap (see pinSearchPath in src/apply/session.ts).
+    await Promise.all([tx.unsafe('SET LOCAL search_path = pg_catalog'), tx.unsafe('SET LOCAL jit = off')]);
     const [meta] = await rows<{ server_version: string; server_version_num: number; rls_schemas: string[]; has_public: boolean; database_public: string[] }>(tx, META_SQL, [options.registrySchema]);
     if (meta === undefined) throw new Error('lint: the catalog query returned no row');
     const governedSchemas = options.file
