@@ -32,9 +32,12 @@ function packageVersion(): string {
 
 /** The program with the command that `argv` runs registered, or every command when it names none known. */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
-  const named = argv.slice(2).find((a) => !a.startsWith('-'));
+  const args = argv.slice(2);
+  const named = args.find((a) => !a.startsWith('-'));
   const only = COMMANDS.find(([names]) => named !== undefined && names.includes(named));
-  const registers = await Promise.all((only ? [only] : COMMANDS).map(([, load]) => load()));
+  // `tenantctl --version` needs no command at all (with --help too, the help lists them all).
+  const versionOnly = named === undefined && args.some((a) => a === '--version' || a === '-V') && !args.some((a) => a === '--help' || a === '-h');
+  const registers = await Promise.all((only ? [only] : versionOnly ? [] : COMMANDS).map(([, load]) => load()));
   const program = new Command('tenantctl')
     .description('Compile a declarative tenant access policy file into native PostgreSQL roles, RLS policies, masking views and grants.')
     .version(packageVersion(), '-V, --version', 'print the tenantctl version')

@@ -1,5 +1,5 @@
 // The launcher registers only the command a run names (its module loaded on demand), and every command when
-// the run names none it knows: help, --version, typos (which then get commander's suggestion).
+// the run names none it knows: help, typos (which then get commander's suggestion); none for --version alone.
 import { describe, expect, test } from 'vitest';
 import { buildProgram } from '../../../src/cli/main.js';
 
@@ -15,8 +15,17 @@ describe('buildProgram', () => {
     expect(await registered('--debug', 'tenant', 'list')).toEqual(['tenant']);
   });
 
-  test('--help, --version, `help <command>`, no command and an unknown one register every command, in help order', async () => {
-    for (const args of [['--help'], ['--version'], ['help', 'plan'], [], ['plna', 'x.yaml']]) expect(await registered(...args)).toEqual(ALL);
+  test('--help, `help <command>`, no command and an unknown one register every command, in help order', async () => {
+    for (const args of [['--help'], ['--version', '--help'], ['help', 'plan'], [], ['plna', 'x.yaml']]) expect(await registered(...args)).toEqual(ALL);
+  });
+
+  test('--version alone registers no command, and prints the version', async () => {
+    for (const args of [['--version'], ['-V'], ['--debug', '--version']]) expect(await registered(...args)).toEqual([]);
+    const program = await buildProgram(['node', 'tenantctl', '--version']);
+    let printed = '';
+    program.configureOutput({ writeOut: (s) => (printed += s) });
+    expect(() => program.parse(['node', 'tenantctl', '--version'])).toThrow();
+    expect(printed).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
   test('a misspelt command still gets the suggestion', async () => {
