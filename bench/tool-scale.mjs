@@ -137,6 +137,19 @@ async function scenario(cluster, logFile, tables, verifier) {
     if (!/No changes/.test(noop.result.stdout)) throw new Error(`no-op plan printed:\n${noop.result.stdout.slice(0, 2000)}`);
     r.noopPlan.push({ ms: noop.result.ms, statements: noop.statements });
   }
+  // The plans above run right after the cold apply, on the catalog statistics of before it (13,000 new
+  // objects): the planner's estimates for the catalog queries are off until autovacuum analyzes the catalogs. A
+  // database planned in CI was applied long before, so the no-op plan is measured again once they are analyzed
+  // (a database-wide ANALYZE, as the superuser: the operator may not analyze system catalogs).
+  const analyze = login(cluster.url(database));
+  await analyze.unsafe('ANALYZE');
+  await analyze.end();
+  r.noopPlanAnalyzed = [];
+  for (let k = 0; k < PLAN_RUNS; k++) {
+    const noop = await countStatements(logFile, async () => cli(['plan', file], env));
+    if (!/No changes/.test(noop.result.stdout)) throw new Error(`no-op plan printed:\n${noop.result.stdout.slice(0, 2000)}`);
+    r.noopPlanAnalyzed.push({ ms: noop.result.ms, statements: noop.statements });
+  }
   // One line changed: the first mask's expression.
   const changed = text.replace(`'***@' || split_part(email, '@', 2)`, `'[hidden]'`);
   if (changed === text) throw new Error('the one-line change did not apply');
