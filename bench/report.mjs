@@ -21,6 +21,11 @@ function cell(stats) {
   return stats.n ? f2(stats.median) : `failed: ${stats.error}`;
 }
 
+/** Which server, how busy the machine was and when: every section says it (issue #9). */
+function measuredOn(m) {
+  return `Measured on ${m.postgres.split(' on ')[0]} (${m.nproc} CPUs, load average ${m.loadAverage.join(', ')} when the run started), Node ${m.node}, ${m.at}.`;
+}
+
 function machineTable(m, note) {
   return [
     '| | |', '|---|---|',
@@ -40,7 +45,7 @@ function section1(r) {
   const s = r.scale;
   out.push(`## 1. Read and write overhead of the compiled policies`);
   out.push('');
-  out.push(`Reproduce: \`${r.command}\` (the full scale of the issue: \`npm run bench -- --only read --tenants 100 --customers 100000 --orders 1000000\`).`);
+  out.push(`Reproduce: \`${r.command}\` (the full scale of the issue: \`npm run bench -- --only read --tenants 100 --customers 100000 --orders 1000000\`). ${measuredOn(r.machine)}`);
   out.push('');
   out.push(`Data: demo_ecommerce schema, ${s.tenants} tenants, ${s.customers.toLocaleString('en')} customers, ${(s.tenants * s.productsPerTenant).toLocaleString('en')} products, ${s.orders.toLocaleString('en')} orders, ${s.items.toLocaleString('en')} order items (database ${r.load.databaseSize}); every query runs as tenant \`${r.tenant}\` (${r.ordersOfTenant.toLocaleString('en')} orders).`);
   out.push(`Loading took ${sec(r.load.totalMs)}: customers ${sec(r.load.customers)}, orders ${sec(r.load.orders)}, order items ${sec(r.load.order_items)}, secondary indexes ${sec(r.load.indexes)}, VACUUM ANALYZE ${sec(r.load.vacuumAnalyze)}, registry + \`tenantctl apply\` ${sec(r.load.registryAndApply)} (generate_series in SQL, foreign-key triggers off during the load, indexes built after it).`);
@@ -115,7 +120,7 @@ function section2(r) {
   const out = [];
   out.push('## 2. The tool at scale');
   out.push('');
-  out.push(`Reproduce: \`${r.command}\`.`);
+  out.push(`Reproduce: \`${r.command}\`.${r.machine ? ` ${measuredOn(r.machine)}` : ''}`);
   out.push('');
   const big = r.scenarios[r.scenarios.length - 1];
   out.push(`A generated schema (every table: id, org, name, email, secret, amount, created_at and an (org, created_at) index), ${big.users.toLocaleString('en')} users in ${big.tenants} tenants (one in ten readwrite, one in three in a group role), a row filter \`org = {user.tenant}\` on every table, an email mask on ${big.masked} tables and a deny of \`secret\` for the group role on ${big.denied} others. Every time is a \`tenantctl\` CLI run (a fresh Node process: start-up included, ${sec(big.cliStartup)} for \`tenantctl --version\` in this run); plans are the median of repeated runs. "Statements" counts every statement the CLI sent (server log, \`log_statement = all\` for the operator).`);
@@ -148,7 +153,7 @@ export function section3(r) {
   const ms = (x) => (x === null || x === undefined ? 'n/a' : f2(x));
   out.push('## 3. Online provisioning under load');
   out.push('');
-  out.push(`Reproduce: \`${r.command}\`. Measured on ${r.machine.postgres.split(' on ')[0]} (${r.machine.nproc} CPUs, load average ${r.machine.loadAverage.join(', ')} when the run started), Node ${r.machine.node}, ${r.machine.at}.`);
+  out.push(`Reproduce: \`${r.command}\`. ${measuredOn(r.machine)}`);
   out.push('');
   out.push(`Data: demo_ecommerce schema, ${st.scale.tenants} tenants, ${st.scale.customers.toLocaleString('en')} customers, ${st.scale.orders.toLocaleString('en')} orders, ${st.scale.items.toLocaleString('en')} order items (database ${st.databaseSize}). **Load:** ${st.clients} clients, each a password login over TCP as its own tenant user (${st.readwriteClients} readwrite, ${st.clients - st.readwriteClients} read), running in a loop with a ${st.thinkMs} ms pause: ${st.operations.read.join(', ')} (read users) plus ${st.operations.readwrite.filter((o) => !st.operations.read.includes(o)).join(', ')} (readwrite users), through their persona views; every statement's round trip and every error with its SQLSTATE is recorded. Phases, one after the other while the load runs: **baseline** ${st.baselineS} s; **tenants** \`tenantctl tenant create\` × ${st.newTenants} (${st.tenantConcurrency ?? 1} CLI processes at a time); **users** one \`tenantctl apply\` adding ${st.newUsers.toLocaleString('en')} users in those tenants (one in five readwrite); **policy** one \`tenantctl apply\` changing a mask and a row filter on tables the clients read (the SSN mask becomes \`[RESTRICTED]\`: the persona views of customers are replaced; the child tables' filter becomes a correlated \`EXISTS\`: their RLS policies are replaced)${st.extraUsers ? `; **users+policy** one \`tenantctl apply\` adding ${st.extraUsers} more users and undoing that change (what a deploy doing both at once runs)` : ''}; **after** ${st.afterS} s.`);
   out.push('');
