@@ -306,6 +306,13 @@ describe('catalogs and statistics', () => {
     expect(await probe(sec.db, 'alice', `SELECT tenantctl.attr('tenant') AS t, tenantctl.attr('name') AS n, tenantctl.visible() AS v, (SELECT slug FROM tenantctl.current_tenant()) AS s`)).toEqual({
       rows: [{ t: 'acme', n: 'alice', v: true, s: 'acme' }],
     });
+    // The write checks' lookup: the same answer (it raises only for a frozen tenant), and only for the tenant.
+    expect(await probe(sec.db, 'alice', `SELECT tenantctl.writable_attr('tenant') AS t, tenantctl.writable_attr('tenant_id') = tenantctl.attr('tenant_id') AS same_id`)).toEqual({
+      rows: [{ t: 'acme', same_id: true }],
+    });
+    expect(await probe(sec.db, 'alice', `SELECT tenantctl.writable_attr('name')`)).toMatchObject({
+      error: { message: 'tenantctl.writable_attr: attribute must be tenant or tenant_id, got name' },
+    });
   });
   it('the app tenant resolver, which reads the registry as its caller, is not hers to call', async () => {
     // It is not SECURITY DEFINER: only the lookups call it, as their definer. Called directly with a context

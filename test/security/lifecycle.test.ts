@@ -38,7 +38,7 @@ afterAll(async () => {
 describe('fail closed', () => {
   it('a login in a persona reader role but with no principals row sees zero rows everywhere', async () => {
     expect(await probe(sec.db, ghost, COUNTS)).toEqual({ rows: [{ c: 0, o: 0, i: 0, e: 0, g: 0 }] });
-    expect(await probe(sec.db, ghost, `SELECT tenantctl.attr('tenant') AS t, tenantctl.visible() AS v`)).toEqual({ rows: [{ t: null, v: false }] });
+    expect(await probe(sec.db, ghost, `SELECT tenantctl.attr('tenant') AS t, tenantctl.visible() AS v, tenantctl.writable_attr('tenant') AS w`)).toEqual({ rows: [{ t: null, v: false, w: null }] });
   });
 
   it('a tenant archived under an open session: the next statement of that session sees nothing', async () => {
@@ -61,6 +61,9 @@ describe('fail closed', () => {
       const frozen = { code: '42501', message: 'tenant "acme" is frozen: writes are not allowed' };
       await expect(s`UPDATE customers SET first_name = first_name`).rejects.toMatchObject(frozen);
       await expect(s`DELETE FROM support_tickets`).rejects.toMatchObject(frozen);
+      // order_items' filter has no top-level tenant equality: its write checks keep writable().
+      await expect(s`DELETE FROM order_items`).rejects.toMatchObject(frozen);
+      await expect(s`SELECT tenantctl.writable_attr('tenant')`).rejects.toMatchObject(frozen);
       await expect(s`INSERT INTO events (org, note) VALUES ('acme', 'x')`).rejects.toMatchObject(frozen);
     } finally {
       await sec.db.sql`UPDATE tenant_registry.tenants SET status = 'active' WHERE slug = 'acme'`;
