@@ -41,8 +41,9 @@ CREATE TABLE IF NOT EXISTS tenantctl.applied (
     rendered    text NOT NULL,
     applied_at  timestamptz NOT NULL DEFAULT now()
 );
--- fingerprint (policies and views): md5 of the node tree PostgreSQL stored, read with the rendering. While the
--- tree is unchanged, a plan takes the recorded rendering instead of rendering it again (src/catalog/read.ts).
+-- fingerprint (policies and views): the version (oid:xmin) of the catalog row that holds the node tree
+-- PostgreSQL stored, read with the rendering. While the row is unchanged, a plan takes the recorded rendering
+-- instead of rendering it again (src/catalog/read.ts).
 -- Added after the table: an in-place upgrade of a database applied by an earlier version.
 ALTER TABLE tenantctl.applied ADD COLUMN IF NOT EXISTS fingerprint text;
 COMMENT ON TABLE tenantctl.applied IS 'managed by tenantctl: state of the last apply, for drift detection';

@@ -128,10 +128,11 @@ export interface CatalogState {
   readonly runtime?: {
     readonly principals: readonly CatalogPrincipal[];
     /** tenantctl.applied: object key -> { desired hash, catalog rendering at apply time, and for policies and
-     *  views the fingerprint of the node tree that rendering was made from }. The key `runtime` holds the hash
+     *  views the fingerprint (oid:xmin) of the catalog row whose node tree that rendering was made from }. The key `runtime` holds the hash
      *  of the installed sql/runtime.sql. */
     readonly applied: Readonly<Record<string, { readonly desired: string; readonly rendered: string; readonly fingerprint?: string }>>;
   };
   /** Undefined when the registry migrations have not run. */
   readonly registry?: { readonly schema: string; readonly version: number; readonly tenants: readonly CatalogTenant[] };
 }
+

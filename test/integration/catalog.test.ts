@@ -328,11 +328,11 @@ describe('readCatalog: the demo fixture with partitions, RLS, personas, grants, 
     expect(stable(inTx)).toStrictEqual(stable(state));
   });
 
-  it('reads with 9 queries when the runtime and the registry exist', async () => {
+  it('reads with 10 queries when the runtime and the registry exist', async () => {
     const c = await counting(db.url);
     try {
       await readCatalog(c.sql, { schemas: ['public'], registrySchema: 'tenant_registry' });
-      expect(c.count()).toBe(9);
+      expect(c.count()).toBe(10);
     } finally {
       await c.sql.end();
     }
@@ -497,8 +497,8 @@ describe('catalog row mapping (pure)', () => {
       table('Public', 'z'),
       table('public', 'a', {
         columns: [
-          { name: 'y', type: 'text', notNull: false, hasDefault: false, identity: false, generated: false, attnum: 3 },
-          { name: 'x', type: 'int', notNull: true, hasDefault: false, identity: false, generated: false, attnum: 1 },
+          ['y', 'text', false, false, false, false, 3],
+          ['x', 'int', true, false, false, false, 1],
         ],
         default_sequences: ['s.z', 's.a', 's.a'],
         comment: 'c',
@@ -507,6 +507,7 @@ describe('catalog row mapping (pure)', () => {
     expect(out.map((t) => `${t.schema}.${t.name}`)).toEqual(['Public.z', 'public.B', 'public.a', 'public.b']);
     const a = out[2]!;
     expect(a.columns.map((c) => c.name)).toEqual(['x', 'y']);
+    expect(a.columns[0]).toEqual({ name: 'x', type: 'int', notNull: true, hasDefault: false, identity: false, generated: false, attnum: 1 });
     expect(a.defaultSequences).toEqual(['s.a', 's.z']);
     expect(a.comment).toBe('c');
     expect('comment' in out[0]! || 'partitionOf' in out[0]!).toBe(false);
