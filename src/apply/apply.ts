@@ -4,11 +4,12 @@ import type { TransactionSql } from 'postgres';
 import { readRenderedObjects } from '../catalog/read.js';
 import { acquireAdvisoryLock, applyLockKey } from '../pg/advisory-lock.js';
 import type { Sql } from '../pg/connect.js';
-import { describeServerError, isServerError, type ServerErrorFields } from '../pg/errors.js';
+import { isServerError, type ServerErrorFields } from '../pg/errors.js';
 import { literal } from '../pg/quote.js';
 import type { PolicyModel } from '../policy/model.js';
 import { renderPolicy, renderView } from '../plan/render.js';
 import { summarize, type Plan, type Step } from '../plan/types.js';
+import { LockTimeoutRetriesExhausted, StatementError } from './errors.js';
 import { planHash, planInTransaction, type SessionOptions, type SessionResult } from './session.js';
 
 export interface ApplyOptions extends SessionOptions {
@@ -31,23 +32,6 @@ export type ApplyOutcome =
   | { kind: 'no-changes'; result: Extract<SessionResult, { kind: 'planned' }> }
   | { kind: 'cancelled'; result: Extract<SessionResult, { kind: 'planned' }> }
   | { kind: 'applied' | 'dry-run'; result: Extract<SessionResult, { kind: 'planned' }>; attempts: number };
-
-export class LockTimeoutRetriesExhausted extends Error {
-  override name = 'LockTimeoutRetriesExhausted';
-}
-
-/** A statement of the plan failed: which object, which statement (secrets redacted), the server's error. */
-export class StatementError extends Error {
-  override name = 'StatementError';
-  constructor(
-    readonly object: string,
-    readonly statement: string,
-    readonly serverError: Error & ServerErrorFields,
-  ) {
-    const shown = statement.length > 300 ? `${statement.slice(0, 300)}...` : statement;
-    super(`${object}: ${describeServerError(serverError)}\nstatement: ${shown}\nnothing was applied`);
-  }
-}
 
 class Rollback extends Error {
   constructor(readonly outcome: ApplyOutcome) {

@@ -31,7 +31,7 @@ import {
   type TableRow,
   type ViewRow,
 } from './map.js';
-import type { CatalogState } from './types.js';
+import { RECORDED_SCHEMAS_KEY, type CatalogState } from './types.js';
 
 export interface ReadCatalogOptions {
   /** The governed schemas (where the application's tables live). */
@@ -371,3 +371,20 @@ export async function readRenderedObjects(sql: postgres.Sql | postgres.Transacti
   };
 }
 
+/**
+ * The governed schemas the last apply recorded (RECORDED_SCHEMAS_KEY), or undefined when there is no such
+ * record or it is not a list of names. A guess, not a fact: a caller that reads the catalog for these schemas
+ * before it knows the file's must compare the two lists and read again when they differ.
+ */
+export async function readRecordedSchemas(sql: Executor): Promise<string[] | undefined> {
+  const [exists] = await query<{ has_applied: boolean }>(sql, `SELECT pg_catalog.to_regclass('${RUNTIME_SCHEMA}.applied') IS NOT NULL AS has_applied`, []);
+  if (!exists?.has_applied) return undefined;
+  const [row] = await query<{ rendered: string }>(sql, `SELECT x.rendered FROM ${RUNTIME_SCHEMA}.applied x WHERE x.object = $1`, [RECORDED_SCHEMAS_KEY]);
+  if (row === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(row.rendered);
+    return Array.isArray(value) && value.length > 0 && value.every((s) => typeof s === 'string') ? (value as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -136,3 +136,8 @@ export interface CatalogState {
   readonly registry?: { readonly schema: string; readonly version: number; readonly tenants: readonly CatalogTenant[] };
 }
 
+/**
+ * The key of the tenantctl.applied record that holds the governed schemas of the last apply (a JSON array, in
+ * file order): plan reads the catalog for those while the policy file is still being checked (src/apply/session.ts).
+ */
+export const RECORDED_SCHEMAS_KEY = 'schemas';

@@ -1,7 +1,7 @@
 // DesiredState vs CatalogState -> ordered steps. Pure. Nothing is emitted for what is already right; every
 // step's statements are valid when they run (roles before grants, views after tables, drops last and in
 // reverse dependency order), and the per-login steps come before the table-locking ones (see PHASE).
-import type { CatalogGrant, CatalogRole, CatalogState } from '../catalog/types.js';
+import { RECORDED_SCHEMAS_KEY, type CatalogGrant, type CatalogRole, type CatalogState } from '../catalog/types.js';
 import { MANAGED_MARKER, PERSONA_PREFIX, type DesiredRole, type DesiredState, type Persona, type TableName } from '../compile/types.js';
 import { ident, literal, qualified } from '../pg/quote.js';
 import { scramMatches, scramVerifier } from '../pg/scram.js';
@@ -79,6 +79,9 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
     step(PHASE.runtime, 'schema tenantctl (runtime)', catalog.runtime ? 'update' : 'create', 'neutral', [desired.runtime.sql]);
   }
   records.push({ object: RUNTIME_KEY, desired: desired.runtime.hash, render: { kind: 'value', value: desired.runtime.hash } });
+  // The governed schemas, for the next plan to start reading the catalog before it has checked the file.
+  const schemaList = JSON.stringify(desired.schemas);
+  records.push({ object: RECORDED_SCHEMAS_KEY, desired: schemaList, render: { kind: 'value', value: schemaList } });
 
   // -- roles -----------------------------------------------------------------------------------------------------
   const catalogRoles = new Map(catalog.roles.map((r) => [r.name, r] as const));

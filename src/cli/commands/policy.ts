@@ -3,11 +3,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
-import { apply, LockTimeoutRetriesExhausted, StatementError } from '../../apply/apply.js';
-import { planInTransaction, RegistryMissingError, type SessionResult } from '../../apply/session.js';
+import { LockTimeoutRetriesExhausted, RegistryMissingError, StatementError } from '../../apply/errors.js';
+import type { SessionResult } from '../../apply/session.js';
 import { LockTimeoutError } from '../../pg/advisory-lock.js';
-import { connect, describeTarget } from '../../pg/connect.js';
-import { checkPolicyFile } from '../../policy/check.js';
+import type { CheckResult } from '../../policy/check.js';
+import { checkPolicyFileOffThread } from '../../policy/check-thread.js';
 import type { PolicyModel } from '../../policy/model.js';
 import { CliError } from '../errors.js';
 import { confirm } from '../prompt.js';
@@ -16,14 +16,20 @@ import { colour, err, out } from '../output.js';
 import { durationMs, lockTimeoutOption, withConnection, type ConnectionFlags } from '../options.js';
 import { planWidens, renderPlan, summaryLine, type PlanFormat } from '../plan-output.js';
 
-/** Offline validation first: a file with any error never reaches a connection. */
-async function validModel(file: string): Promise<PolicyModel> {
-  const checked = await checkPolicyFile(file);
+/** The file's diagnostics printed; its model, or a CliError when it has errors. */
+function modelOf(file: string, checked: CheckResult): PolicyModel {
   printDiagnostics([...checked.errors, ...checked.warnings]);
   if (!checked.model || checked.errors.length > 0) {
     throw new CliError(`${file} is not valid: ${plural(checked.errors.length, 'error')}; nothing was applied`);
   }
   return checked.model;
+}
+
+/** Offline validation first (apply): a file with any error never reaches a connection. */
+async function validModel(file: string): Promise<PolicyModel> {
+  // Imported here: plan checks the file on another thread, and need not load the checker's modules (yaml, zod).
+  const { checkPolicyFile } = await import('../../policy/check.js');
+  return modelOf(file, await checkPolicyFile(file));
 }
 
 /** Compile errors need the live catalog (unknown tables, columns, tenants): reported like validation errors. */
@@ -76,14 +82,27 @@ export function registerPolicyCommands(program: Command): void {
     )
     .action(async (file: string, flags: PlanFlags) => {
       checkReviewFlags(flags);
-      const model = await validModel(file);
-      const sql = connect({ databaseUrl: flags.databaseUrl, max: 1, applicationName: 'tenantctl plan', fetchTypes: false });
+      // plan reads and changes nothing, so it connects and reads the catalog while another thread checks the
+      // file (session.ts). The file's errors still come first: whatever the connection did, a file with errors
+      // is reported as such (exit 1) and nothing else is.
+      const model = checkPolicyFileOffThread(file).then((checked) => modelOf(file, checked));
+      model.catch(() => {}); // awaited below; not an unhandled rejection while the connection is being made
+      // The database side's modules (postgres, the compiler, the planner) load while the thread runs.
+      const [{ connect }, { planInTransaction }] = await Promise.all([import('../../pg/connect.js'), import('../../apply/session.js')]);
+      let sql: ReturnType<typeof connect>;
+      try {
+        sql = connect({ databaseUrl: flags.databaseUrl, max: 1, applicationName: 'tenantctl plan', fetchTypes: false });
+      } catch (e) {
+        await model;
+        throw e;
+      }
       try {
         const result = await sql
           .begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) =>
             planInTransaction(tx, model, { registrySchema: flags.registrySchema, env: process.env, plan: { prune: Boolean(flags.prune) } }),
           )
-          .catch((e: unknown) => {
+          .catch(async (e: unknown) => {
+            await model;
             throw translate(e);
           });
         if (result.kind === 'invalid') reportInvalid(file, result);
@@ -116,6 +135,7 @@ export function registerPolicyCommands(program: Command): void {
       const attempts = Number(flags.attempts);
       if (!Number.isInteger(attempts) || attempts < 1) throw new CliError(`--attempts must be a positive whole number, got "${flags.attempts}"`);
       const text = readFileSync(file);
+      const [{ apply }, { connect, describeTarget }] = await Promise.all([import('../../apply/apply.js'), import('../../pg/connect.js')]);
       const sql = connect({ databaseUrl: flags.databaseUrl, max: 1, applicationName: 'tenantctl apply' });
       try {
         const outcome = await apply(sql, model, {
