@@ -8,19 +8,30 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CheckResult } from './check.js';
 
-const WORKER = new URL('./check-worker.js', import.meta.url);
+/**
+ * The worker script: the one-file bundle that `npm run build` makes (scripts/bundle-check-worker.mjs: it loads in
+ * half the time), else the compiled module, else none (running from the TypeScript sources, as unit tests do).
+ */
+function workerScript(): URL | undefined {
+  for (const name of ['./check-worker.bundle.js', './check-worker.js']) {
+    const url = new URL(name, import.meta.url);
+    if (existsSync(fileURLToPath(url))) return url;
+  }
+  return undefined;
+}
 
 /**
- * The same result as checkPolicyFile(path, file), computed on a worker thread. Where the compiled worker script
- * is not beside this module (running from the TypeScript sources, as the unit tests do), it runs on this thread.
+ * The same result as checkPolicyFile(path, file), computed on a worker thread; on this thread where there is no
+ * worker script.
  */
 export async function checkPolicyFileOffThread(path: string, file: string = path): Promise<CheckResult> {
-  if (!existsSync(fileURLToPath(WORKER))) {
+  const script = workerScript();
+  if (!script) {
     const { checkPolicyFile } = await import('./check.js');
     return checkPolicyFile(path, file);
   }
   return new Promise<CheckResult>((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData: { path, file } });
+    const worker = new Worker(script, { workerData: { path, file } });
     worker.once('message', (result: CheckResult) => resolve(result));
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`internal error: the policy check thread exited (code ${code}) without a result`)));
