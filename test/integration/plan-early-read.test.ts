@@ -3,6 +3,7 @@
 // used when the guess is right, that a wrong, missing or unreadable guess only costs a second read, that a file
 // with errors is reported as such whatever the database does, and that the thread's check is the check.
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,6 +157,26 @@ describe('tenantctl plan: the file first', () => {
     expect(online).toEqual(offline);
     expect(await db.sql`SELECT object, desired, rendered FROM tenantctl.applied ORDER BY object`).toEqual(before);
   });
+
+  it('a file with errors and a server that never answers: the file\'s errors, exit 1, nothing about the server', async () => {
+    // Accepts the connection and says nothing (a hung server, a proxy with nothing behind it). plan reports the
+    // file as soon as it is checked; the process itself may outlive the report until postgres.js's connect
+    // timeout (10 s) fires, which its end() does not cancel while the peer keeps the socket open.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const file = policyFile(BAD_FILE);
+      const r = await runCli(['plan', file], { env: { DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/none` } });
+      expect(r).toEqual(await runCli(['plan', file], { env: UNREACHABLE }));
+      expect(r.code).toBe(1);
+      expect(sockets.length).toBe(1); // it did connect
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 60_000);
 
   it('a valid file and an unreachable database: the connection error, exit 1', async () => {
     const r = await runCli(['plan', DEMO_POLICIES], { env: { ...UNREACHABLE, DEMO_PASSWORD: 'x' } });

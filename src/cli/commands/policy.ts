@@ -96,15 +96,21 @@ export function registerPolicyCommands(program: Command): void {
         await model;
         throw e;
       }
+      const planned = sql
+        .begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) =>
+          planInTransaction(tx, model, { registrySchema: flags.registrySchema, env: process.env, plan: { prune: Boolean(flags.prune) } }),
+        )
+        .catch(async (e: unknown) => {
+          await model;
+          throw translate(e);
+        });
+      planned.catch(() => {}); // awaited below, after the model
+      let answered = false;
       try {
-        const result = await sql
-          .begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) =>
-            planInTransaction(tx, model, { registrySchema: flags.registrySchema, env: process.env, plan: { prune: Boolean(flags.prune) } }),
-          )
-          .catch(async (e: unknown) => {
-            await model;
-            throw translate(e);
-          });
+        // A file with errors is reported as soon as it is known, not when (or if) the server answers.
+        await model;
+        const result = await planned;
+        answered = true;
         if (result.kind === 'invalid') reportInvalid(file, result);
         printDiagnostics(result.warnings);
         out(renderPlan(result.plan, flags.format));
@@ -113,7 +119,8 @@ export function registerPolicyCommands(program: Command): void {
         if (flags.detailedExitcode && result.plan.steps.length > 0) process.exitCode = 2;
         if (flags.failOn === 'widening' && planWidens(result.plan, Boolean(flags.allowReview))) process.exitCode = 2;
       } finally {
-        await sql.end({ timeout: 5 });
+        // Read only: a transaction still open here (the file had errors) has nothing to keep.
+        await sql.end({ timeout: answered ? 5 : 0 });
       }
     });
 
