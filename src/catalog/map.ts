@@ -32,11 +32,12 @@ export function compareKeys(a: readonly string[], b: readonly string[]): number 
   return a.length - b.length;
 }
 
-function sortedBy<T>(items: readonly T[], key: (item: T) => readonly string[]): T[] {
-  return items
-    .map((item) => ({ item, k: key(item) }))
-    .sort((x, y) => compareKeys(x.k, y.k))
-    .map((x) => x.item);
+/**
+ * A sorted copy. The comparators compare fields directly: decorating every item with an array of its keys (the
+ * earlier form) allocated two objects per item and compared arrays, for 5,000 policies and 9,000 applied records.
+ */
+function sortedBy<T>(items: readonly T[], compare: (a: T, b: T) => number): T[] {
+  return [...items].sort(compare);
 }
 
 function sortedStrings(items: readonly string[]): string[] {
@@ -202,7 +203,7 @@ export function mapTables(rows: readonly TableRow[]): CatalogTable[] {
     defaultSequences: [...new Set(sortedStrings(stringList('default sequences', r.default_sequences)))],
     ...optional('comment', r.comment),
   }));
-  return sortedBy(tables, (t) => [t.schema, t.name]);
+  return sortedBy(tables, (a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name));
 }
 
 export function mapRoles(rows: readonly RoleRow[]): CatalogRole[] {
@@ -219,7 +220,7 @@ export function mapRoles(rows: readonly RoleRow[]): CatalogRole[] {
     ...optional('passwordVerifier', r.password_verifier),
     ...optional('comment', r.comment),
   }));
-  return sortedBy(roles, (r) => [r.name]);
+  return sortedBy(roles, (a, b) => compareText(a.name, b.name));
 }
 
 export function mapPolicies(rows: readonly PolicyRow[]): CatalogPolicy[] {
@@ -233,7 +234,7 @@ export function mapPolicies(rows: readonly PolicyRow[]): CatalogPolicy[] {
     ...optional('using', r.using),
     ...optional('withCheck', r.with_check),
   }));
-  return sortedBy(policies, (p) => [p.schema, p.table, p.name]);
+  return sortedBy(policies, (a, b) => compareText(a.schema, b.schema) || compareText(a.table, b.table) || compareText(a.name, b.name));
 }
 
 export function mapViews(rows: readonly ViewRow[]): CatalogView[] {
@@ -247,12 +248,12 @@ export function mapViews(rows: readonly ViewRow[]): CatalogView[] {
     columns: stringList('view columns', r.columns),
     ...optional('comment', r.comment),
   }));
-  return sortedBy(views, (v) => [v.schema, v.name]);
+  return sortedBy(views, (a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name));
 }
 
 export function mapSchemas(rows: readonly SchemaRow[]): CatalogSchema[] {
   const schemas = rows.map((r): CatalogSchema => ({ name: r.name, owner: r.owner, ...optional('comment', r.comment) }));
-  return sortedBy(schemas, (s) => [s.name]);
+  return sortedBy(schemas, (a, b) => compareText(a.name, b.name));
 }
 
 /** Grants of one object among themselves: by column, grantee, privilege, grantor, grantable. */
@@ -307,10 +308,12 @@ export function mapRuntime(row: RuntimeRow): NonNullable<CatalogState['runtime']
     context: jsonObject('context', p.context) as CatalogPrincipal['context'],
   }));
   const applied: Record<string, { desired: string; rendered: string; fingerprint?: string }> = {};
-  for (const a of sortedBy(row.applied ?? [], (x) => [x.object])) {
-    applied[a.object] = { desired: a.desired, rendered: a.rendered, ...optional('fingerprint', a.fingerprint) };
+  for (const a of sortedBy(row.applied ?? [], (x, y) => compareText(x.object, y.object))) {
+    // Not `...optional()`: a spread of a fresh object per record, 9,000 of them at 500 tables.
+    applied[a.object] =
+      a.fingerprint === null || a.fingerprint === undefined ? { desired: a.desired, rendered: a.rendered } : { desired: a.desired, rendered: a.rendered, fingerprint: a.fingerprint };
   }
-  return { principals: sortedBy(principals, (p) => [p.role]), applied };
+  return { principals: sortedBy(principals, (a, b) => compareText(a.role, b.role)), applied };
 }
 
 /** Undefined when schema_migrations holds no version (no migration has run). */
@@ -323,5 +326,5 @@ export function mapRegistry(schema: string, row: RegistryRow): CatalogState['reg
     slug: t.slug,
     status: oneOf('tenant status', t.status, TENANT_STATUSES),
   }));
-  return { schema, version, tenants: sortedBy(tenants, (t) => [t.slug, t.id]) };
+  return { schema, version, tenants: sortedBy(tenants, (a, b) => compareText(a.slug, b.slug) || compareText(a.id, b.id)) };
 }
