@@ -6,8 +6,9 @@
 
 import type {
   CatalogColumn,
-  CatalogGrant,
+  CatalogGrantSet,
   CatalogPolicy,
+  CatalogPrivilege,
   CatalogPrincipal,
   CatalogRole,
   CatalogSchema,
@@ -20,16 +21,6 @@ import type {
 /** Code-unit order, independent of the database's collation and of the process locale. */
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Compare tuples of strings element by element. */
-export function compareKeys(a: readonly string[], b: readonly string[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const c = compareText(a[i]!, b[i]!);
-    if (c !== 0) return c;
-  }
-  return a.length - b.length;
 }
 
 /**
@@ -256,41 +247,39 @@ export function mapSchemas(rows: readonly SchemaRow[]): CatalogSchema[] {
   return sortedBy(schemas, (a, b) => compareText(a.name, b.name));
 }
 
-/** Grants of one object among themselves: by column, grantee, privilege, grantor, grantable. */
-function compareGrants(a: CatalogGrant, b: CatalogGrant): number {
-  return (
-    compareText(a.column ?? '', b.column ?? '') ||
-    compareText(a.grantee, b.grantee) ||
-    compareText(a.privilege, b.privilege) ||
-    compareText(a.grantor, b.grantor) ||
-    compareText(String(a.grantable), String(b.grantable))
-  );
+const comparePrivileges = (a: CatalogPrivilege, b: CatalogPrivilege): number =>
+  compareText(a.privilege, b.privilege) || compareText(String(a.grantable), String(b.grantable));
+
+/** (privilege, grantable) order, as a CatalogGrantSet lists its privileges. In place; returns the array. */
+export function sortPrivileges<T extends CatalogPrivilege>(privileges: T[]): T[] {
+  for (let i = 1; i < privileges.length; i++) {
+    // The query lists them in this order already, as a rule (it orders them in the database's collation): sort
+    // only when it did not.
+    if (comparePrivileges(privileges[i - 1]!, privileges[i]!) > 0) return privileges.sort(comparePrivileges);
+  }
+  return privileges;
 }
 
-export function mapGrants(rows: readonly GrantRow[]): CatalogGrant[] {
-  // Sorted by (object kind, schema, name, column, grantee, privilege, grantor, grantable): the rows by object
-  // first, then each object's grants among themselves (a few dozen), not 50,000 grants against each other.
-  const objects = new Map<string, { key: readonly string[]; grants: CatalogGrant[] }>();
-  for (const r of rows) {
+const compareGrantSets = (a: CatalogGrantSet, b: CatalogGrantSet): number =>
+  compareText(a.objectKind, b.objectKind) ||
+  compareText(a.schema, b.schema) ||
+  compareText(a.name, b.name) ||
+  compareText(a.grantee, b.grantee) ||
+  compareText(a.grantor, b.grantor);
+
+/**
+ * One set per row, as the query groups them (one grantee and grantor on one object), sorted by (object kind,
+ * schema, name, grantee, grantor). Not expanded to one grant per privilege and column: see CatalogGrantSet.
+ */
+export function mapGrants(rows: readonly GrantRow[]): CatalogGrantSet[] {
+  const sets = rows.map((r): CatalogGrantSet => {
     const objectKind = oneOf('grant object kind', r.object_kind, GRANT_KINDS);
-    const id = `${objectKind}\u0000${r.schema}\u0000${r.name}`;
-    let object = objects.get(id);
-    if (!object) objects.set(id, (object = { key: [objectKind, r.schema, r.name], grants: [] }));
-    for (const [privilege, grantable, columns] of r.privileges) {
-      if (objectKind !== 'column') {
-        object.grants.push({ objectKind, schema: r.schema, name: r.name, grantee: r.grantee, grantor: r.grantor, privilege, grantable });
-        continue;
-      }
-      for (const column of stringList('grant columns', columns)) {
-        object.grants.push({ objectKind, schema: r.schema, name: r.name, column, grantee: r.grantee, grantor: r.grantor, privilege, grantable });
-      }
-    }
-  }
-  const out: CatalogGrant[] = [];
-  for (const object of [...objects.values()].sort((a, b) => compareKeys(a.key, b.key))) {
-    for (const g of object.grants.sort(compareGrants)) out.push(g);
-  }
-  return out;
+    const privileges = r.privileges.map(([privilege, grantable, columns]): CatalogPrivilege =>
+      objectKind === 'column' ? { privilege, grantable, columns: stringList('grant columns', columns) } : { privilege, grantable },
+    );
+    return { objectKind, schema: r.schema, name: r.name, grantee: r.grantee, grantor: r.grantor, privileges: sortPrivileges(privileges) };
+  });
+  return sets.sort(compareGrantSets);
 }
 
 function jsonObject(what: string, value: unknown): Record<string, unknown> {
