@@ -2,7 +2,7 @@
 // step's statements are valid when they run (roles before grants, views after tables, drops last and in
 // reverse dependency order), and the per-login steps come before the table-locking ones (see PHASE).
 import { expandGrants } from '../catalog/grants.js';
-import type { CatalogGrant, CatalogRole, CatalogState } from '../catalog/types.js';
+import type { CatalogGrant, CatalogPolicy, CatalogRole, CatalogState, CatalogView } from '../catalog/types.js';
 import { MANAGED_MARKER, PERSONA_PREFIX, type DesiredRole, type DesiredState, type Persona, type TableName } from '../compile/types.js';
 import { ident, literal, qualified } from '../pg/quote.js';
 import { scramMatches, scramVerifier } from '../pg/scram.js';
@@ -195,15 +195,27 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   // Grants held by persona roles, against which the loop below checks the ones it wants as it goes.
   const grants = new PersonaGrants(catalog.grants, personaRoles, ownerOf);
   const wantPolicies = new Set<string>();
-  // Catalog lookups by key: a find() per persona table and per policy was quadratic (2,000 views x 2,000, 5,000
-  // policies x 5,000 at 500 tables).
-  const viewsByKey = new Map(catalog.views.map((v) => [`${v.schema}\u0000${v.name}`, v] as const));
-  const policiesByKey = new Map(catalog.policies.map((p) => [`${p.schema}\u0000${p.table}\u0000${p.name}`, p] as const));
-  const viewsBySchema = new Map<string, (typeof catalog.views)[number][]>();
+  // The catalog policies that a wanted one matched (by schema, table and name): kept without building their key.
+  const matchedPolicies = new Set<CatalogPolicy>();
+  // Catalog lookups: a find() per persona table and per policy was quadratic (2,000 views x 2,000, 5,000
+  // policies x 5,000 at 500 tables). Maps of maps, not one map by a key string built for every lookup.
+  const viewsBySchema = new Map<string, CatalogView[]>();
+  const viewsByName = new Map<string, Map<string, CatalogView>>();
   for (const v of catalog.views) {
     const list = viewsBySchema.get(v.schema);
     if (list) list.push(v);
     else viewsBySchema.set(v.schema, [v]);
+    const byName = viewsByName.get(v.schema);
+    if (byName) byName.set(v.name, v);
+    else viewsByName.set(v.schema, new Map([[v.name, v]]));
+  }
+  const policiesByTable = new Map<string, Map<string, Map<string, CatalogPolicy>>>();
+  for (const p of catalog.policies) {
+    let byTable = policiesByTable.get(p.schema);
+    if (!byTable) policiesByTable.set(p.schema, (byTable = new Map()));
+    const byName = byTable.get(p.table);
+    if (byName) byName.set(p.name, p);
+    else byTable.set(p.table, new Map([[p.name, p]]));
   }
   for (const persona of desired.personas) {
     if (!schemas.has(persona.schema)) {
@@ -233,7 +245,7 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       const key = viewKey(persona.schema, t.table.name);
       const hash = desiredViewHash(persona, t);
       records.push({ object: key, desired: hash, render: { kind: 'view', schema: persona.schema, name: t.table.name } });
-      const view = viewsByKey.get(`${persona.schema}\u0000${t.table.name}`);
+      const view = viewsByName.get(persona.schema)?.get(t.table.name);
       const record = applied[key];
       if (!view) {
         step(PHASE.views, key, 'create', 'widens', createView(persona, t));
@@ -245,12 +257,14 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       }
 
       // Its row-security policies on the base table.
+      const onTable = policiesByTable.get(t.table.schema)?.get(t.table.name);
       for (const spec of policySpecs(persona, t)) {
         const pkey = policyKey(spec.table.schema, spec.table.name, spec.name);
         wantPolicies.add(pkey);
         const phash = desiredPolicyHash(spec);
         records.push({ object: pkey, desired: phash, render: { kind: 'policy', schema: spec.table.schema, table: spec.table.name, name: spec.name } });
-        const actual = policiesByKey.get(`${spec.table.schema}\u0000${spec.table.name}\u0000${spec.name}`);
+        const actual = onTable?.get(spec.name);
+        if (actual) matchedPolicies.add(actual);
         const rec = applied[pkey];
         if (!actual) step(PHASE.policies, pkey, 'create', 'widens', [createPolicy(spec)]);
         else if (rec?.desired !== phash || rec.rendered !== renderPolicy(actual)) {
@@ -304,6 +318,7 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       }
       continue;
     }
+    if (matchedPolicies.has(p)) continue;
     const key = policyKey(p.schema, p.table, p.name);
     if (!wantPolicies.has(key)) step(PHASE.dropPolicies, key, 'drop', 'narrows', [dropPolicy({ schema: p.schema, name: p.table }, p.name)]);
   }
