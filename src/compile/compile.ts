@@ -88,13 +88,20 @@ export function compile(model: PolicyModel, catalog: CatalogState, options: Comp
   const targetKeys = new Map([...resolution.targets].map(([policy, tables]) => [policy, new Set(tables.map(tableKey))] as const));
   const shapes = new Map<string, Shape & { id: string; sameNamed: readonly (readonly [TableName, TableName])[] }>();
   // Each principal's view of every governed table; principals with equal views share a persona.
-  const byId = new Map<string, { persona: Omit<Persona, 'members' | 'policies'>; members: string[]; policies: Set<string> }>();
+  const byId = new Map<string, { persona: Omit<Persona, 'members' | 'policies'>; members: string[]; policies: Set<string>; merged: Set<object> }>();
+  // The shape key of each assignment list and access. sharedEffectiveAssignments returns one frozen array per
+  // class of principals, so the key is built once per class, not once per principal: 1,000 keys of 210
+  // assignments each, every one a new 1.5 kB string to hash for the lookup, were 20 ms of a 90 ms compile.
+  const shapeKeys = new Map<readonly EffectiveAssignment[], Map<string, string>>();
   const personaOf = new Map<string, string>();
   for (const principal of allPrincipals(model)) {
     // The shape depends only on the assignments that reach the principal and its access: computed once per
     // distinct set (1,000 users typically share a handful), not per user x table (measured: 28 s -> ms).
     const assigned = sharedEffectiveAssignments(model, principal);
-    const key = `${principal.access}|${assigned.map((a) => `${a.assignment.index}:${a.via}`).join(',')}`;
+    let keys = shapeKeys.get(assigned);
+    if (!keys) shapeKeys.set(assigned, (keys = new Map()));
+    let key = keys.get(principal.access);
+    if (key === undefined) keys.set(principal.access, (key = `${principal.access}|${assigned.map((a) => `${a.assignment.index}:${a.via}`).join(',')}`));
     let shaped = shapes.get(key);
     if (!shaped) {
       const shape = shapeFor(model, catalog, principal, assigned, governed, targetKeys, schemas, push);
@@ -119,9 +126,14 @@ export function compile(model: PolicyModel, catalog: CatalogState, options: Comp
       },
       members: [],
       policies: new Set<string>(),
+      merged: new Set<object>(),
     };
     entry.members.push(principal.name);
-    shaped.policies.forEach((p) => entry.policies.add(p));
+    // A shape's policies once per persona, not once per member (1,000 x 200 Set.add of names already there).
+    if (!entry.merged.has(shaped)) {
+      entry.merged.add(shaped);
+      shaped.policies.forEach((p) => entry.policies.add(p));
+    }
     byId.set(id, entry);
   }
   const named = nameAfterExisting(catalog, [...byId.values()].map((e) => ({ ...e.persona, members: e.members.sort(), policies: [...e.policies].sort() })));
