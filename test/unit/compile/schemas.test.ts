@@ -87,3 +87,34 @@ assignments:
     expect(targets.get('by-glob')?.map(tableKey)).toEqual(reference('by-glob'));
   });
 });
+
+describe('names with dots', () => {
+  test('"a.b".c and a."b.c" are two tables, each with its own columns', async () => {
+    const base = catalog({ registryTenants: ['acme'], tables: { 'a.t1': ['id', 'org', 'p'], 'a.t2': ['id', 'org', 'q'] } });
+    const cat = {
+      ...base,
+      schemas: [...base.schemas, { name: 'a.b', owner: 'app_owner' }],
+      tables: base.tables.map((t) => (t.name === 't1' ? { ...t, name: 'b.c' } : { ...t, schema: 'a.b', name: 'c' })),
+    };
+    const desired = await desiredOf(
+      `version: 1
+schemas: [a, "a.b"]
+apps:
+  - name: svc
+    context: { tenant: app.tenant }
+policies:
+  - name: iso
+    type: row_filter
+    tables: ["*"]
+    filter: "org = {user.tenant}"
+assignments:
+  - { policy: iso, to: all }
+`,
+      cat,
+    );
+    expect(desired.personas[0]?.tables.map((t) => [t.table.schema, t.table.name, t.columns.map((c) => c.name)])).toEqual([
+      ['a', 'b.c', ['id', 'org', 'p']],
+      ['a.b', 'c', ['id', 'org', 'q']],
+    ]);
+  });
+});
