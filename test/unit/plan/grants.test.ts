@@ -49,6 +49,7 @@ const PERSONA_ROLES = ['tenantctl_a_owner', 'tenantctl_a_reader', 'tenantctl_b_o
 const GRANTEES = [...PERSONA_ROLES, 'tenantctl_old_owner', 'alice', 'public'];
 const PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'USAGE', 'CREATE'];
 const COLUMNS = ['id', 'org', 'name', 'email'];
+const MANY = Array.from({ length: 50 }, (_, i) => `c${i}`);
 const KINDS = ['table', 'column', 'schema', 'sequence'] as const;
 const SCHEMAS = ['public', 'tenantctl_a'];
 const NAMES = ['t1', 't2'];
@@ -105,6 +106,25 @@ describe('PersonaGrants', () => {
         expect(grants.extra()).toBe(grants.extra());
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  test('many columns, held from two grantors: the same as the key-by-key comparison', () => {
+    fc.assert(
+      fc.property(fc.shuffledSubarray(MANY, { minLength: 30 }), fc.shuffledSubarray(MANY, { minLength: 30 }), fc.shuffledSubarray(MANY), (held, wanted, more) => {
+        const catalog = mapGrants([
+          { object_kind: 'column', schema: 'public', name: 't', grantee: 'tenantctl_a_owner', grantor: 'owner', privileges: [['SELECT', false, held]] },
+          { object_kind: 'column', schema: 'public', name: 't', grantee: 'tenantctl_a_owner', grantor: 'postgres', privileges: [['SELECT', false, more]] },
+        ]);
+        const personaRoles = new Set(['tenantctl_a_owner']);
+        const wants: Want[] = [{ kind: 'column', schema: 'public', name: 't', grantee: 'tenantctl_a_owner', privileges: ['SELECT'], columns: wanted }];
+        const grants = new PersonaGrants(catalog, personaRoles, () => 'owner');
+        for (const w of wants) grants.want(w.kind, w.schema, w.name, w.grantee, w.privileges, w.columns);
+        const expected = reference(catalog, personaRoles, () => 'owner', wants);
+        expect(grants.missing()).toStrictEqual(expected.toGrant);
+        expect(grants.extra().map(used)).toEqual(expected.toRevoke.map(used));
+      }),
+      { numRuns: 200 },
     );
   });
 
