@@ -44,6 +44,20 @@ function optional<K extends string>(key: K, value: string | null | undefined): {
   return value === null || value === undefined ? {} : ({ [key]: value } as { [P in K]: string });
 }
 
+/**
+ * `object` with `key` set when `value` is present, added last as `...optional(key, value)` would: without the
+ * spread of a fresh object per row (5,000 policies with two, 2,500 tables and views with one, at 500 tables).
+ */
+function withOptional<T extends object, K extends string>(object: T, key: K, value: string | null | undefined): T & { [P in K]?: string } {
+  if (value !== null && value !== undefined) (object as Record<string, unknown>)[key] = value;
+  return object;
+}
+
+/** Sorted, each once; [] for an empty list without the copies. */
+function uniqueSorted(items: readonly string[]): string[] {
+  return items.length === 0 ? [] : [...new Set(sortedStrings(items))];
+}
+
 function stringList(what: string, value: unknown): string[] {
   if (value === null || value === undefined) return [];
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
@@ -168,82 +182,113 @@ const PRINCIPAL_KINDS = ['user', 'app'] as const;
 const TENANT_STATUSES = ['demo', 'trial', 'active', 'frozen', 'archived'] as const;
 
 export function mapColumns(raw: readonly RawColumn[] | null): CatalogColumn[] {
-  return [...(raw ?? [])]
-    .sort((a, b) => a.attnum - b.attnum)
-    .map((c) => ({
-      name: c.name,
-      type: c.type,
-      notNull: c.notNull,
-      hasDefault: c.hasDefault,
-      identity: c.identity,
-      generated: c.generated,
-      attnum: c.attnum,
-    }));
+  const list = raw ?? [];
+  // The query lists them in attnum order, as a rule: a sorted copy only when it did not (17,500 columns).
+  const ordered = list.every((c, i) => i === 0 || list[i - 1]!.attnum < c.attnum) ? list : [...list].sort((a, b) => a.attnum - b.attnum);
+  return ordered.map((c) => ({
+    name: c.name,
+    type: c.type,
+    notNull: c.notNull,
+    hasDefault: c.hasDefault,
+    identity: c.identity,
+    generated: c.generated,
+    attnum: c.attnum,
+  }));
 }
 
 export function mapTables(rows: readonly TableRow[]): CatalogTable[] {
-  const tables = rows.map((r): CatalogTable => ({
-    schema: r.schema,
-    name: r.name,
-    kind: oneOf('relation kind', r.kind, TABLE_KINDS),
-    owner: r.owner,
-    rlsEnabled: r.rls_enabled,
-    rlsForced: r.rls_forced,
-    ...(r.parent_schema !== null && r.parent_name !== null ? { partitionOf: { schema: r.parent_schema, name: r.parent_name } } : {}),
-    columns: mapColumns(r.columns),
-    defaultSequences: [...new Set(sortedStrings(stringList('default sequences', r.default_sequences)))],
-    ...optional('comment', r.comment),
-  }));
+  const tables = rows.map(
+    (r): CatalogTable =>
+      withOptional(
+        {
+          schema: r.schema,
+          name: r.name,
+          kind: oneOf('relation kind', r.kind, TABLE_KINDS),
+          owner: r.owner,
+          rlsEnabled: r.rls_enabled,
+          rlsForced: r.rls_forced,
+          ...(r.parent_schema !== null && r.parent_name !== null ? { partitionOf: { schema: r.parent_schema, name: r.parent_name } } : {}),
+          columns: mapColumns(r.columns),
+          defaultSequences: uniqueSorted(stringList('default sequences', r.default_sequences)),
+        },
+        'comment',
+        r.comment,
+      ),
+  );
   return sortedBy(tables, (a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name));
 }
 
 export function mapRoles(rows: readonly RoleRow[]): CatalogRole[] {
-  const roles = rows.map((r): CatalogRole => ({
-    name: r.name,
-    login: r.login,
-    superuser: r.superuser,
-    bypassRls: r.bypass_rls,
-    createRole: r.create_role,
-    inherit: r.inherit,
-    connectionLimit: r.connection_limit,
-    memberOf: [...new Set(sortedStrings(stringList('memberships', r.member_of)))],
-    settings: sortedStrings(stringList('role settings', r.settings)),
-    ...optional('passwordVerifier', r.password_verifier),
-    ...optional('comment', r.comment),
-  }));
+  const roles = rows.map(
+    (r): CatalogRole =>
+      withOptional(
+        withOptional(
+          {
+            name: r.name,
+            login: r.login,
+            superuser: r.superuser,
+            bypassRls: r.bypass_rls,
+            createRole: r.create_role,
+            inherit: r.inherit,
+            connectionLimit: r.connection_limit,
+            memberOf: uniqueSorted(stringList('memberships', r.member_of)),
+            settings: sortedStrings(stringList('role settings', r.settings)),
+          },
+          'passwordVerifier',
+          r.password_verifier,
+        ),
+        'comment',
+        r.comment,
+      ),
+  );
   return sortedBy(roles, (a, b) => compareText(a.name, b.name));
 }
 
 export function mapPolicies(rows: readonly PolicyRow[]): CatalogPolicy[] {
-  const policies = rows.map((r): CatalogPolicy => ({
-    schema: r.schema,
-    table: r.table,
-    name: r.name,
-    command: oneOf('policy command', r.command, POLICY_COMMANDS),
-    permissive: r.permissive,
-    roles: sortedStrings(stringList('policy roles', r.roles)),
-    ...optional('using', r.using),
-    ...optional('withCheck', r.with_check),
-  }));
+  const policies = rows.map(
+    (r): CatalogPolicy =>
+      withOptional(
+        withOptional(
+          {
+            schema: r.schema,
+            table: r.table,
+            name: r.name,
+            command: oneOf('policy command', r.command, POLICY_COMMANDS),
+            permissive: r.permissive,
+            roles: sortedStrings(stringList('policy roles', r.roles)),
+          },
+          'using',
+          r.using,
+        ),
+        'withCheck',
+        r.with_check,
+      ),
+  );
   return sortedBy(policies, (a, b) => compareText(a.schema, b.schema) || compareText(a.table, b.table) || compareText(a.name, b.name));
 }
 
 export function mapViews(rows: readonly ViewRow[]): CatalogView[] {
-  const views = rows.map((r): CatalogView => ({
-    schema: r.schema,
-    name: r.name,
-    owner: r.owner,
-    definition: r.definition,
-    options: sortedStrings(stringList('view options', r.options)),
-    // attnum order, as the query returns them: a view's column order is part of its definition.
-    columns: stringList('view columns', r.columns),
-    ...optional('comment', r.comment),
-  }));
+  const views = rows.map(
+    (r): CatalogView =>
+      withOptional(
+        {
+          schema: r.schema,
+          name: r.name,
+          owner: r.owner,
+          definition: r.definition,
+          options: sortedStrings(stringList('view options', r.options)),
+          // attnum order, as the query returns them: a view's column order is part of its definition.
+          columns: stringList('view columns', r.columns),
+        },
+        'comment',
+        r.comment,
+      ),
+  );
   return sortedBy(views, (a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name));
 }
 
 export function mapSchemas(rows: readonly SchemaRow[]): CatalogSchema[] {
-  const schemas = rows.map((r): CatalogSchema => ({ name: r.name, owner: r.owner, ...optional('comment', r.comment) }));
+  const schemas = rows.map((r): CatalogSchema => withOptional({ name: r.name, owner: r.owner }, 'comment', r.comment));
   return sortedBy(schemas, (a, b) => compareText(a.name, b.name));
 }
 
