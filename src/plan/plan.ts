@@ -14,7 +14,7 @@ import {
   desiredPolicyHash,
   desiredViewHash,
   policyKey,
-  renderPolicy,
+  policyRenderer,
   renderView,
   viewKey,
 } from './render.js';
@@ -197,6 +197,7 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   const wantPolicies = new Set<string>();
   // The catalog policies that a wanted one matched (by schema, table and name): kept without building their key.
   const matchedPolicies = new Set<CatalogPolicy>();
+  const renderPolicy = policyRenderer();
   // Catalog lookups: a find() per persona table and per policy was quadratic (2,000 views x 2,000, 5,000
   // policies x 5,000 at 500 tables). Maps of maps, not one map by a key string built for every lookup.
   const viewsBySchema = new Map<string, CatalogView[]>();
