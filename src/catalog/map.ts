@@ -6,8 +6,9 @@
 
 import type {
   CatalogColumn,
-  CatalogGrant,
+  CatalogGrantSet,
   CatalogPolicy,
+  CatalogPrivilege,
   CatalogPrincipal,
   CatalogRole,
   CatalogSchema,
@@ -22,21 +23,12 @@ export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Compare tuples of strings element by element. */
-export function compareKeys(a: readonly string[], b: readonly string[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const c = compareText(a[i]!, b[i]!);
-    if (c !== 0) return c;
-  }
-  return a.length - b.length;
-}
-
-function sortedBy<T>(items: readonly T[], key: (item: T) => readonly string[]): T[] {
-  return items
-    .map((item) => ({ item, k: key(item) }))
-    .sort((x, y) => compareKeys(x.k, y.k))
-    .map((x) => x.item);
+/**
+ * A sorted copy. The comparators compare fields directly: decorating every item with an array of its keys (the
+ * earlier form) allocated two objects per item and compared arrays, for 5,000 policies and 9,000 applied records.
+ */
+function sortedBy<T>(items: readonly T[], compare: (a: T, b: T) => number): T[] {
+  return [...items].sort(compare);
 }
 
 function sortedStrings(items: readonly string[]): string[] {
@@ -50,6 +42,20 @@ function oneOf<T extends string>(what: string, value: unknown, allowed: readonly
 
 function optional<K extends string>(key: K, value: string | null | undefined): { [P in K]?: string } {
   return value === null || value === undefined ? {} : ({ [key]: value } as { [P in K]: string });
+}
+
+/**
+ * `object` with `key` set when `value` is present, added last as `...optional(key, value)` would: without the
+ * spread of a fresh object per row (5,000 policies with two, 2,500 tables and views with one, at 500 tables).
+ */
+function withOptional<T extends object, K extends string>(object: T, key: K, value: string | null | undefined): T & { [P in K]?: string } {
+  if (value !== null && value !== undefined) (object as Record<string, unknown>)[key] = value;
+  return object;
+}
+
+/** Sorted, each once; [] for an empty list without the copies. */
+function uniqueSorted(items: readonly string[]): string[] {
+  return items.length === 0 ? [] : [...new Set(sortedStrings(items))];
 }
 
 function stringList(what: string, value: unknown): string[] {
@@ -177,112 +183,141 @@ const PRINCIPAL_KINDS = ['user', 'app'] as const;
 const TENANT_STATUSES = ['demo', 'trial', 'active', 'frozen', 'archived'] as const;
 
 export function mapColumns(raw: readonly RawColumn[] | null): CatalogColumn[] {
-  return [...(raw ?? [])]
-    .sort((a, b) => a[6] - b[6])
-    .map(([name, type, notNull, hasDefault, identity, generated, attnum]) => ({ name, type, notNull, hasDefault, identity, generated, attnum }));
+  const list = raw ?? [];
+  // The query lists them in attnum order, as a rule: a sorted copy only when it did not (17,500 columns).
+  const ordered = list.every((c, i) => i === 0 || list[i - 1]![6] < c[6]) ? list : [...list].sort((a, b) => a[6] - b[6]);
+  return ordered.map(([name, type, notNull, hasDefault, identity, generated, attnum]) => ({ name, type, notNull, hasDefault, identity, generated, attnum }));
 }
 
 export function mapTables(rows: readonly TableRow[]): CatalogTable[] {
-  const tables = rows.map((r): CatalogTable => ({
-    schema: r.schema,
-    name: r.name,
-    kind: oneOf('relation kind', r.kind, TABLE_KINDS),
-    owner: r.owner,
-    rlsEnabled: r.rls_enabled,
-    rlsForced: r.rls_forced,
-    ...(r.parent_schema !== null && r.parent_name !== null ? { partitionOf: { schema: r.parent_schema, name: r.parent_name } } : {}),
-    columns: mapColumns(r.columns),
-    defaultSequences: [...new Set(sortedStrings(stringList('default sequences', r.default_sequences)))],
-    ...optional('comment', r.comment),
-  }));
-  return sortedBy(tables, (t) => [t.schema, t.name]);
+  const tables = rows.map(
+    (r): CatalogTable =>
+      withOptional(
+        {
+          schema: r.schema,
+          name: r.name,
+          kind: oneOf('relation kind', r.kind, TABLE_KINDS),
+          owner: r.owner,
+          rlsEnabled: r.rls_enabled,
+          rlsForced: r.rls_forced,
+          ...(r.parent_schema !== null && r.parent_name !== null ? { partitionOf: { schema: r.parent_schema, name: r.parent_name } } : {}),
+          columns: mapColumns(r.columns),
+          defaultSequences: uniqueSorted(stringList('default sequences', r.default_sequences)),
+        },
+        'comment',
+        r.comment,
+      ),
+  );
+  return sortedBy(tables, (a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name));
 }
 
 export function mapRoles(rows: readonly RoleRow[]): CatalogRole[] {
-  const roles = rows.map((r): CatalogRole => ({
-    name: r.name,
-    login: r.login,
-    superuser: r.superuser,
-    bypassRls: r.bypass_rls,
-    createRole: r.create_role,
-    inherit: r.inherit,
-    connectionLimit: r.connection_limit,
-    memberOf: [...new Set(sortedStrings(stringList('memberships', r.member_of)))],
-    settings: sortedStrings(stringList('role settings', r.settings)),
-    ...optional('passwordVerifier', r.password_verifier),
-    ...optional('comment', r.comment),
-  }));
-  return sortedBy(roles, (r) => [r.name]);
+  const roles = rows.map(
+    (r): CatalogRole =>
+      withOptional(
+        withOptional(
+          {
+            name: r.name,
+            login: r.login,
+            superuser: r.superuser,
+            bypassRls: r.bypass_rls,
+            createRole: r.create_role,
+            inherit: r.inherit,
+            connectionLimit: r.connection_limit,
+            memberOf: uniqueSorted(stringList('memberships', r.member_of)),
+            settings: sortedStrings(stringList('role settings', r.settings)),
+          },
+          'passwordVerifier',
+          r.password_verifier,
+        ),
+        'comment',
+        r.comment,
+      ),
+  );
+  return sortedBy(roles, (a, b) => compareText(a.name, b.name));
 }
 
 export function mapPolicies(rows: readonly PolicyRow[]): CatalogPolicy[] {
-  const policies = rows.map((r): CatalogPolicy => ({
-    schema: r.schema,
-    table: r.table,
-    name: r.name,
-    command: oneOf('policy command', r.command, POLICY_COMMANDS),
-    permissive: r.permissive,
-    roles: sortedStrings(stringList('policy roles', r.roles)),
-    ...optional('using', r.using),
-    ...optional('withCheck', r.with_check),
-  }));
-  return sortedBy(policies, (p) => [p.schema, p.table, p.name]);
+  const policies = rows.map(
+    (r): CatalogPolicy =>
+      withOptional(
+        withOptional(
+          {
+            schema: r.schema,
+            table: r.table,
+            name: r.name,
+            command: oneOf('policy command', r.command, POLICY_COMMANDS),
+            permissive: r.permissive,
+            roles: sortedStrings(stringList('policy roles', r.roles)),
+          },
+          'using',
+          r.using,
+        ),
+        'withCheck',
+        r.with_check,
+      ),
+  );
+  return sortedBy(policies, (a, b) => compareText(a.schema, b.schema) || compareText(a.table, b.table) || compareText(a.name, b.name));
 }
 
 export function mapViews(rows: readonly ViewRow[]): CatalogView[] {
-  const views = rows.map((r): CatalogView => ({
-    schema: r.schema,
-    name: r.name,
-    owner: r.owner,
-    definition: r.definition,
-    options: sortedStrings(stringList('view options', r.options)),
-    // attnum order, as the query returns them: a view's column order is part of its definition.
-    columns: stringList('view columns', r.columns),
-    ...optional('comment', r.comment),
-  }));
-  return sortedBy(views, (v) => [v.schema, v.name]);
+  const views = rows.map(
+    (r): CatalogView =>
+      withOptional(
+        {
+          schema: r.schema,
+          name: r.name,
+          owner: r.owner,
+          definition: r.definition,
+          options: sortedStrings(stringList('view options', r.options)),
+          // attnum order, as the query returns them: a view's column order is part of its definition.
+          columns: stringList('view columns', r.columns),
+        },
+        'comment',
+        r.comment,
+      ),
+  );
+  return sortedBy(views, (a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name));
 }
 
 export function mapSchemas(rows: readonly SchemaRow[]): CatalogSchema[] {
-  const schemas = rows.map((r): CatalogSchema => ({ name: r.name, owner: r.owner, ...optional('comment', r.comment) }));
-  return sortedBy(schemas, (s) => [s.name]);
+  const schemas = rows.map((r): CatalogSchema => withOptional({ name: r.name, owner: r.owner }, 'comment', r.comment));
+  return sortedBy(schemas, (a, b) => compareText(a.name, b.name));
 }
 
-/** Grants of one object among themselves: by column, grantee, privilege, grantor, grantable. */
-function compareGrants(a: CatalogGrant, b: CatalogGrant): number {
-  return (
-    compareText(a.column ?? '', b.column ?? '') ||
-    compareText(a.grantee, b.grantee) ||
-    compareText(a.privilege, b.privilege) ||
-    compareText(a.grantor, b.grantor) ||
-    compareText(String(a.grantable), String(b.grantable))
-  );
+const comparePrivileges = (a: CatalogPrivilege, b: CatalogPrivilege): number =>
+  compareText(a.privilege, b.privilege) || compareText(String(a.grantable), String(b.grantable));
+
+/** (privilege, grantable) order, as a CatalogGrantSet lists its privileges. In place; returns the array. */
+export function sortPrivileges<T extends CatalogPrivilege>(privileges: T[]): T[] {
+  for (let i = 1; i < privileges.length; i++) {
+    // The query lists them in this order already, as a rule (it orders them in the database's collation): sort
+    // only when it did not.
+    if (comparePrivileges(privileges[i - 1]!, privileges[i]!) > 0) return privileges.sort(comparePrivileges);
+  }
+  return privileges;
 }
 
-export function mapGrants(rows: readonly GrantRow[]): CatalogGrant[] {
-  // Sorted by (object kind, schema, name, column, grantee, privilege, grantor, grantable): the rows by object
-  // first, then each object's grants among themselves (a few dozen), not 50,000 grants against each other.
-  const objects = new Map<string, { key: readonly string[]; grants: CatalogGrant[] }>();
-  for (const r of rows) {
+const compareGrantSets = (a: CatalogGrantSet, b: CatalogGrantSet): number =>
+  compareText(a.objectKind, b.objectKind) ||
+  compareText(a.schema, b.schema) ||
+  compareText(a.name, b.name) ||
+  compareText(a.grantee, b.grantee) ||
+  compareText(a.grantor, b.grantor);
+
+/**
+ * One set per row, as the query groups them (one grantee and grantor on one object), sorted by (object kind,
+ * schema, name, grantee, grantor). Not expanded to one grant per privilege and column: see CatalogGrantSet.
+ */
+export function mapGrants(rows: readonly GrantRow[]): CatalogGrantSet[] {
+  const sets = rows.map((r): CatalogGrantSet => {
     const objectKind = oneOf('grant object kind', r.object_kind, GRANT_KINDS);
-    const id = `${objectKind}\u0000${r.schema}\u0000${r.name}`;
-    let object = objects.get(id);
-    if (!object) objects.set(id, (object = { key: [objectKind, r.schema, r.name], grants: [] }));
-    for (const [privilege, grantable, columns] of r.privileges) {
-      if (objectKind !== 'column') {
-        object.grants.push({ objectKind, schema: r.schema, name: r.name, grantee: r.grantee, grantor: r.grantor, privilege, grantable });
-        continue;
-      }
-      for (const column of stringList('grant columns', columns)) {
-        object.grants.push({ objectKind, schema: r.schema, name: r.name, column, grantee: r.grantee, grantor: r.grantor, privilege, grantable });
-      }
-    }
-  }
-  const out: CatalogGrant[] = [];
-  for (const object of [...objects.values()].sort((a, b) => compareKeys(a.key, b.key))) {
-    for (const g of object.grants.sort(compareGrants)) out.push(g);
-  }
-  return out;
+    const privileges = r.privileges.map(([privilege, grantable, columns]): CatalogPrivilege =>
+      objectKind === 'column' ? { privilege, grantable, columns: stringList('grant columns', columns) } : { privilege, grantable },
+    );
+    return { objectKind, schema: r.schema, name: r.name, grantee: r.grantee, grantor: r.grantor, privileges: sortPrivileges(privileges) };
+  });
+  return sets.sort(compareGrantSets);
 }
 
 function jsonObject(what: string, value: unknown): Record<string, unknown> {
@@ -300,10 +335,12 @@ export function mapRuntime(row: RuntimeRow): NonNullable<CatalogState['runtime']
     context: jsonObject('context', p.context) as CatalogPrincipal['context'],
   }));
   const applied: Record<string, { desired: string; rendered: string; fingerprint?: string }> = {};
-  for (const a of sortedBy(row.applied ?? [], (x) => [x.object])) {
-    applied[a.object] = { desired: a.desired, rendered: a.rendered, ...optional('fingerprint', a.fingerprint) };
+  for (const a of sortedBy(row.applied ?? [], (x, y) => compareText(x.object, y.object))) {
+    // Not `...optional()`: a spread of a fresh object per record, 9,000 of them at 500 tables.
+    applied[a.object] =
+      a.fingerprint === null || a.fingerprint === undefined ? { desired: a.desired, rendered: a.rendered } : { desired: a.desired, rendered: a.rendered, fingerprint: a.fingerprint };
   }
-  return { principals: sortedBy(principals, (p) => [p.role]), applied };
+  return { principals: sortedBy(principals, (a, b) => compareText(a.role, b.role)), applied };
 }
 
 /** Undefined when schema_migrations holds no version (no migration has run). */
@@ -316,5 +353,5 @@ export function mapRegistry(schema: string, row: RegistryRow): CatalogState['reg
     slug: t.slug,
     status: oneOf('tenant status', t.status, TENANT_STATUSES),
   }));
-  return { schema, version, tenants: sortedBy(tenants, (t) => [t.slug, t.id]) };
+  return { schema, version, tenants: sortedBy(tenants, (a, b) => compareText(a.slug, b.slug) || compareText(a.id, b.id)) };
 }

@@ -35,10 +35,20 @@ export function resolveTargets(model: PolicyModel, catalog: CatalogState, govern
   const schemas = model.schemas.map((s) => s.name);
   const diagnostics: Diagnostic[] = [];
   const targets = new Map<string, CatalogTable[]>();
+  // A name (not a glob) can only match tables of that name: those, in governed order, are the candidates, not
+  // every governed table (500 refs x 500 tables at scale). tableRefMatches still decides.
+  const byName = new Map<string, CatalogTable[]>();
+  for (const t of governed) {
+    const list = byName.get(t.name);
+    if (list) list.push(t);
+    else byName.set(t.name, [t]);
+  }
+  const none: readonly CatalogTable[] = [];
   for (const policy of model.policies) {
     const matched = new Map<string, CatalogTable>();
     for (const ref of policy.tables) {
-      const hits = governed.filter((t) => tableRefMatches(ref, t.schema, t.name));
+      const candidates = ref.glob ? governed : (byName.get(ref.name) ?? none);
+      const hits = candidates.filter((t) => tableRefMatches(ref, t.schema, t.name));
       if (hits.length === 0) diagnostics.push(unknownTable(ref, catalog, governed, schemas));
       for (const t of hits) matched.set(tableKey(t), t);
     }

@@ -320,7 +320,17 @@ export function checkViewOwners(input: LintInput): Finding[] {
     if (v.options.some((o) => o.toLowerCase() === 'security_invoker=true' || o.toLowerCase() === 'security_invoker=on')) continue;
     const readers = [
       ...new Set(
-        catalog.grants.filter((g) => g.schema === v.schema && g.name === v.name && g.privilege === 'SELECT' && (g.objectKind === 'table' || g.objectKind === 'column') && reach.has(g.grantee)).map((g) => g.grantee),
+        catalog.grants
+          .filter(
+            (g) =>
+              g.schema === v.schema &&
+              g.name === v.name &&
+              (g.objectKind === 'table' || g.objectKind === 'column') &&
+              reach.has(g.grantee) &&
+              // SELECT on the view, or on one of its columns at least.
+              g.privileges.some((p) => p.privilege === 'SELECT' && (g.objectKind === 'table' || (p.columns?.length ?? 0) > 0)),
+          )
+          .map((g) => g.grantee),
       ),
     ].sort();
     if (readers.length === 0) continue;

@@ -1,10 +1,12 @@
 // DesiredState vs CatalogState -> ordered steps. Pure. Nothing is emitted for what is already right; every
 // step's statements are valid when they run (roles before grants, views after tables, drops last and in
 // reverse dependency order), and the per-login steps come before the table-locking ones (see PHASE).
-import { RECORDED_SCHEMAS_KEY, type CatalogGrant, type CatalogRole, type CatalogState } from '../catalog/types.js';
+import { expandGrants } from '../catalog/grants.js';
+import { RECORDED_SCHEMAS_KEY, type CatalogGrant, type CatalogPolicy, type CatalogRole, type CatalogState, type CatalogView } from '../catalog/types.js';
 import { MANAGED_MARKER, PERSONA_PREFIX, type DesiredRole, type DesiredState, type Persona, type TableName } from '../compile/types.js';
 import { ident, literal, qualified } from '../pg/quote.js';
 import { scramMatches, scramVerifier } from '../pg/scram.js';
+import { PersonaGrants } from './grants.js';
 import {
   LOGIN_KEY_PREFIX,
   PASSWORD_KEY_PREFIX,
@@ -12,7 +14,7 @@ import {
   desiredPolicyHash,
   desiredViewHash,
   policyKey,
-  renderPolicy,
+  policyRenderer,
   renderView,
   viewKey,
 } from './render.js';
@@ -61,6 +63,9 @@ const PHASE = {
   revokeMemberships: 14,
   dropRoles: 16,
 } as const;
+
+/** Privilege lists of the grants a persona wants (PersonaGrants.want). */
+const [SELECT, INSERT_UPDATE, DELETE, READ_WRITE, USAGE, CREATE] = [['SELECT'], ['INSERT', 'UPDATE'], ['DELETE'], ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], ['USAGE'], ['CREATE']] as const;
 
 export const isManaged = (comment: string | undefined): boolean => comment?.startsWith(MANAGED_MARKER) ?? false;
 
@@ -181,18 +186,40 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   // -- personas: schemas, views, grants, policies -----------------------------------------------------------------
   const schemas = new Map(catalog.schemas.map((s) => [s.name, s] as const));
   const recreatedViews = new Set<string>();
-  const wantGrants: CatalogGrant[] = [];
   const personaRoles = new Set(desired.personas.flatMap((p) => [p.owner, p.reader]));
+  // An explicit ACL lists the object owner's own privileges too (a persona owner owns its views): not grants.
+  const owners = new Map<string, Map<string, string>>();
+  for (const t of catalog.tables) {
+    const bySchema = owners.get(t.schema);
+    if (bySchema) bySchema.set(t.name, t.owner);
+    else owners.set(t.schema, new Map([[t.name, t.owner]]));
+  }
+  const ownerOf = (g: { schema: string; name: string }): string | undefined => owners.get(g.schema)?.get(g.name);
+  // Grants held by persona roles, against which the loop below checks the ones it wants as it goes.
+  const grants = new PersonaGrants(catalog.grants, personaRoles, ownerOf);
   const wantPolicies = new Set<string>();
-  // Catalog lookups by key: a find() per persona table and per policy was quadratic (2,000 views x 2,000, 5,000
-  // policies x 5,000 at 500 tables).
-  const viewsByKey = new Map(catalog.views.map((v) => [`${v.schema}\u0000${v.name}`, v] as const));
-  const policiesByKey = new Map(catalog.policies.map((p) => [`${p.schema}\u0000${p.table}\u0000${p.name}`, p] as const));
-  const viewsBySchema = new Map<string, (typeof catalog.views)[number][]>();
+  // The catalog policies that a wanted one matched (by schema, table and name): kept without building their key.
+  const matchedPolicies = new Set<CatalogPolicy>();
+  const renderPolicy = policyRenderer();
+  // Catalog lookups: a find() per persona table and per policy was quadratic (2,000 views x 2,000, 5,000
+  // policies x 5,000 at 500 tables). Maps of maps, not one map by a key string built for every lookup.
+  const viewsBySchema = new Map<string, CatalogView[]>();
+  const viewsByName = new Map<string, Map<string, CatalogView>>();
   for (const v of catalog.views) {
     const list = viewsBySchema.get(v.schema);
     if (list) list.push(v);
     else viewsBySchema.set(v.schema, [v]);
+    const byName = viewsByName.get(v.schema);
+    if (byName) byName.set(v.name, v);
+    else viewsByName.set(v.schema, new Map([[v.name, v]]));
+  }
+  const policiesByTable = new Map<string, Map<string, Map<string, CatalogPolicy>>>();
+  for (const p of catalog.policies) {
+    let byTable = policiesByTable.get(p.schema);
+    if (!byTable) policiesByTable.set(p.schema, (byTable = new Map()));
+    const byName = byTable.get(p.table);
+    if (byName) byName.set(p.name, p);
+    else byTable.set(p.table, new Map([[p.name, p]]));
   }
   for (const persona of desired.personas) {
     if (!schemas.has(persona.schema)) {
@@ -201,29 +228,28 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
         commentOnSchema(persona.schema, `${MANAGED_MARKER}: views of persona ${persona.id} (${persona.members.join(', ')})`),
       ]);
     }
-    wantGrants.push(grant('schema', persona.schema, persona.schema, persona.reader, 'USAGE'));
+    grants.want('schema', persona.schema, persona.schema, persona.reader, USAGE);
     // PostgreSQL requires the new owner of a view to have CREATE on its schema (for a non-superuser applier).
-    wantGrants.push(grant('schema', persona.schema, persona.schema, persona.owner, 'CREATE'));
-    for (const s of desired.schemas) wantGrants.push(grant('schema', s, s, persona.owner, 'USAGE'));
-    for (const ref of persona.referenced) for (const c of ref.columns) wantGrants.push(grant('column', ref.table.schema, ref.table.name, persona.owner, 'SELECT', c));
+    grants.want('schema', persona.schema, persona.schema, persona.owner, CREATE);
+    for (const s of desired.schemas) grants.want('schema', s, s, persona.owner, USAGE);
+    for (const ref of persona.referenced) grants.want('column', ref.table.schema, ref.table.name, persona.owner, SELECT, ref.columns);
 
+    const readerPrivileges = persona.access === 'readwrite' ? READ_WRITE : SELECT;
     for (const t of persona.tables) {
-      for (const c of t.ownerSelect) wantGrants.push(grant('column', t.table.schema, t.table.name, persona.owner, 'SELECT', c));
-      for (const c of t.ownerWrite) {
-        wantGrants.push(grant('column', t.table.schema, t.table.name, persona.owner, 'INSERT', c));
-        wantGrants.push(grant('column', t.table.schema, t.table.name, persona.owner, 'UPDATE', c));
+      grants.want('column', t.table.schema, t.table.name, persona.owner, SELECT, t.ownerSelect);
+      grants.want('column', t.table.schema, t.table.name, persona.owner, INSERT_UPDATE, t.ownerWrite);
+      if (persona.access === 'readwrite') grants.want('table', t.table.schema, t.table.name, persona.owner, DELETE);
+      for (const seq of t.sequences) {
+        const { schema, name } = sequenceName(seq, desired.schemas);
+        grants.want('sequence', schema, name, persona.reader, USAGE);
       }
-      if (persona.access === 'readwrite') wantGrants.push(grant('table', t.table.schema, t.table.name, persona.owner, 'DELETE'));
-      for (const seq of t.sequences) wantGrants.push(sequenceGrant(seq, desired.schemas, persona.reader));
-      for (const p of ['SELECT', ...(persona.access === 'readwrite' ? ['INSERT', 'UPDATE', 'DELETE'] : [])]) {
-        wantGrants.push(grant('table', persona.schema, t.table.name, persona.reader, p));
-      }
+      grants.want('table', persona.schema, t.table.name, persona.reader, readerPrivileges);
 
       // The view.
       const key = viewKey(persona.schema, t.table.name);
       const hash = desiredViewHash(persona, t);
       records.push({ object: key, desired: hash, render: { kind: 'view', schema: persona.schema, name: t.table.name } });
-      const view = viewsByKey.get(`${persona.schema}\u0000${t.table.name}`);
+      const view = viewsByName.get(persona.schema)?.get(t.table.name);
       const record = applied[key];
       if (!view) {
         step(PHASE.views, key, 'create', 'widens', createView(persona, t));
@@ -235,12 +261,14 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       }
 
       // Its row-security policies on the base table.
+      const onTable = policiesByTable.get(t.table.schema)?.get(t.table.name);
       for (const spec of policySpecs(persona, t)) {
         const pkey = policyKey(spec.table.schema, spec.table.name, spec.name);
         wantPolicies.add(pkey);
         const phash = desiredPolicyHash(spec);
         records.push({ object: pkey, desired: phash, render: { kind: 'policy', schema: spec.table.schema, table: spec.table.name, name: spec.name } });
-        const actual = policiesByKey.get(`${spec.table.schema}\u0000${spec.table.name}\u0000${spec.name}`);
+        const actual = onTable?.get(spec.name);
+        if (actual) matchedPolicies.add(actual);
         const rec = applied[pkey];
         if (!actual) step(PHASE.policies, pkey, 'create', 'widens', [createPolicy(spec)]);
         else if (rec?.desired !== phash || rec.rendered !== renderPolicy(actual)) {
@@ -259,29 +287,8 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   }
 
   // Grants held by persona roles: add the missing, revoke the extra. A recreated view gets its grants anew.
-  // join(), not a template literal: a flat string, where a concatenation is a tree of pieces that every Map
-  // lookup compares piece by piece (the 33,000 lookups below took 60-75 ms with those, 10 ms with these).
-  const grantKey = (g: CatalogGrant): string => [g.objectKind, g.schema, g.name, g.column ?? '', g.grantee, g.privilege].join('\u0000');
-  // An explicit ACL lists the object owner's own privileges too (a persona owner owns its views): not grants.
-  const owners = new Map<string, Map<string, string>>();
-  for (const t of catalog.tables) {
-    const bySchema = owners.get(t.schema);
-    if (bySchema) bySchema.set(t.name, t.owner);
-    else owners.set(t.schema, new Map([[t.name, t.owner]]));
-  }
-  const ownerOf = (g: { schema: string; name: string }): string | undefined => owners.get(g.schema)?.get(g.name);
-  // One pass over the catalog's grants (50,000 at 500 tables and 4 personas), no intermediate arrays.
-  const haveGrants = new Map<string, CatalogGrant>();
-  for (const g of catalog.grants) {
-    if (!personaRoles.has(g.grantee) && !g.grantee.startsWith(PERSONA_PREFIX)) continue;
-    if (g.objectKind !== 'schema' && ownerOf(g) === g.grantee) continue;
-    haveGrants.set(grantKey(g), g);
-  }
-  const wanted = new Map(wantGrants.map((g) => [grantKey(g), g] as const));
-  const toGrant = [...wanted]
-    .filter(([key, g]) => !haveGrants.has(key) && !(g.objectKind === 'table' && recreatedViews.has(`${g.schema}.${g.name}`) && g.grantee.endsWith('_reader')))
-    .map(([, g]) => g);
-  const toRevoke = [...haveGrants].filter(([key, g]) => !wanted.has(key) && personaRoles.has(g.grantee)).map(([, g]) => g);
+  const toGrant = grants.missing().filter((g) => !(g.objectKind === 'table' && recreatedViews.has(`${g.schema}.${g.name}`) && g.grantee.endsWith('_reader')));
+  const toRevoke = grants.extra();
   for (const [object, sql] of groupGrants(toGrant, 'GRANT')) step(object.startsWith('schema privileges') ? PHASE.baseGrants : PHASE.grants, object, 'create', 'widens', sql);
   for (const [object, sql] of groupGrants(toRevoke, 'REVOKE')) step(PHASE.revokes, object, 'drop', 'narrows', sql);
 
@@ -290,12 +297,15 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   // grant was made by hand. Roles tenantctl does not manage are left alone.
   const governedKeys = new Set(desired.governedTables.map((t) => `${t.schema}.${t.name}`));
   const managedGrantees = new Set([...desired.roles.filter((r) => r.kind === 'user' || r.kind === 'app' || r.kind === 'group').map((r) => r.name), ...localLogins]);
-  const stray = catalog.grants.filter(
-    (g) =>
-      (g.objectKind === 'table' || g.objectKind === 'column') &&
-      (governedKeys.has(`${g.schema}.${g.name}`) || localPersonas.has(g.schema)) &&
-      (g.grantee === 'public' || managedGrantees.has(g.grantee)) &&
-      ownerOf(g) !== g.grantee,
+  // Whole sets qualify or not (every condition is on the object and the grantee): only those are listed.
+  const stray = expandGrants(
+    catalog.grants.filter(
+      (g) =>
+        (g.grantee === 'public' || managedGrantees.has(g.grantee)) &&
+        (g.objectKind === 'table' || g.objectKind === 'column') &&
+        (governedKeys.has(`${g.schema}.${g.name}`) || localPersonas.has(g.schema)) &&
+        ownerOf(g) !== g.grantee,
+    ),
   );
   for (const [object, sql] of groupGrants(stray, 'REVOKE')) {
     const grantee = object.slice(object.lastIndexOf(' for ') + 5);
@@ -312,6 +322,7 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       }
       continue;
     }
+    if (matchedPolicies.has(p)) continue;
     const key = policyKey(p.schema, p.table, p.name);
     if (!wantPolicies.has(key)) step(PHASE.dropPolicies, key, 'drop', 'narrows', [dropPolicy({ schema: p.schema, name: p.table }, p.name)]);
   }
@@ -330,9 +341,7 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   // which go with their schema (as do the privileges on them). A view's ACL also lists its owner's own
   // privileges: those go with the view.
   const dropRole = (name: string): void => {
-    const held = catalog.grants.filter(
-      (g) => g.grantee === name && !droppedSchemas.has(g.schema) && (g.objectKind === 'schema' || ownerOf(g) !== name),
-    );
+    const held = expandGrants(catalog.grants.filter((g) => g.grantee === name && !droppedSchemas.has(g.schema) && (g.objectKind === 'schema' || ownerOf(g) !== name)));
     const revokes = groupGrants(held, 'REVOKE').flatMap(([, sql]) => sql);
     step(PHASE.dropRoles, `role ${name}`, 'drop', 'narrows', [...revokes, `DROP ROLE ${ident(name)}`]);
   };
@@ -387,15 +396,11 @@ function stable(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function grant(objectKind: CatalogGrant['objectKind'], schema: string, name: string, grantee: string, privilege: string, column?: string): CatalogGrant {
-  return { objectKind, schema, name, grantee, privilege, grantable: false, grantor: '', ...(column === undefined ? {} : { column }) };
-}
-
-/** `regclass` text of a sequence ("s"."n", s.n or n on the governed search_path) as a grant on it. */
-function sequenceGrant(regclass: string, schemas: readonly string[], grantee: string): CatalogGrant {
+/** `regclass` text of a sequence ("s"."n", s.n or n on the governed search_path) as schema and name. */
+function sequenceName(regclass: string, schemas: readonly string[]): { schema: string; name: string } {
   const parts = regclass.match(/"(?:[^"]|"")*"|[^.]+/g)?.map((p) => (p.startsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p)) ?? [regclass];
   const [schema, name] = parts.length === 2 ? [parts[0] as string, parts[1] as string] : [schemas[0] ?? 'public', parts[0] as string];
-  return grant('sequence', schema, name, grantee, 'USAGE');
+  return { schema, name };
 }
 
 /** One statement per object and grantee, columns of a column grant listed together. */

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapGrants, mapRegistry, mapRoles, mapTables, type GrantRow, type RoleRow, type TableRow } from '../../src/catalog/map.js';
+import { expandGrants } from '../../src/catalog/grants.js';
 import { arrayLiteral, readCatalog } from '../../src/catalog/read.js';
 import type { CatalogColumn, CatalogGrant, CatalogState } from '../../src/catalog/types.js';
 import { ident } from '../../src/pg/quote.js';
@@ -272,7 +273,28 @@ describe('readCatalog: the demo fixture with partitions, RLS, personas, grants, 
 
   it('reads explicit table, sequence, column and schema ACLs, sorted; PUBLIC as public; defaults not synthesized', () => {
     const own = ownerTablePrivileges(state.serverVersionNum);
-    expect(state.grants).toEqual([
+    // Held as sets, one per object, grantee and grantor; listed one by one in the order of the old single grants.
+    expect(state.grants.map((g) => [g.objectKind, g.schema, g.name, g.grantee, g.grantor])).toEqual([
+      ['column', 'public', 'customers', role.viewer, su],
+      ['schema', 'public', 'public', 'pg_database_owner', 'pg_database_owner'],
+      ['schema', 'public', 'public', 'public', 'pg_database_owner'],
+      ['schema', 'tenantctl', 'tenantctl', su, su],
+      ['schema', 'tenantctl', 'tenantctl', 'public', su],
+      ['schema', 'tenantctl_support', 'tenantctl_support', role.reader, su],
+      ['schema', 'tenantctl_support', 'tenantctl_support', su, su],
+      ['sequence', 'public', 'notes_id_seq', role.reader, su],
+      ['sequence', 'public', 'notes_id_seq', su, su],
+      ['table', 'tenantctl', 'applied', su, su],
+      ['table', 'tenantctl', 'principals', su, su],
+      ['table', 'tenantctl', 'principals', 'public', su],
+      ['table', 'tenantctl_support', 'customers', role.reader, role.viewer],
+      ['table', 'tenantctl_support', 'customers', role.viewer, role.viewer],
+    ]);
+    expect(state.grants[0]?.privileges).toEqual([
+      { privilege: 'SELECT', grantable: false, columns: ['id', 'org', 'first_name'] },
+      { privilege: 'UPDATE', grantable: true, columns: ['first_name'] },
+    ]);
+    expect(expandGrants(state.grants)).toEqual([
       ...grants('column', 'public', 'customers', role.viewer, su, ['SELECT'], { column: 'first_name' }),
       ...grants('column', 'public', 'customers', role.viewer, su, ['UPDATE'], { column: 'first_name', grantable: true }),
       ...grants('column', 'public', 'customers', role.viewer, su, ['SELECT'], { column: 'id' }),
@@ -390,7 +412,7 @@ describe('readCatalog: a constant number of queries', () => {
     expect(states[1]!.tables).toHaveLength(7 + 200 + 50);
     expect(states[1]!.policies).toHaveLength(200);
     expect(states[1]!.views).toHaveLength(50);
-    expect(states[1]!.grants.filter((g) => g.objectKind === 'column')).toHaveLength(400);
+    expect(expandGrants(states[1]!.grants).filter((g) => g.objectKind === 'column')).toHaveLength(400);
     expect(states[1]!.tables.find((t) => t.name === 'bulk_17' && t.schema === 'public')).toMatchObject({
       comment: 'bulk table 17', rlsEnabled: true, defaultSequences: ['public.bulk_17_id_seq'],
     });
@@ -419,7 +441,7 @@ describe('readCatalog on a connection that has not read the array types (as plan
       await db.sql.unsafe(`CREATE SCHEMA ${ident('say "hi"')}; CREATE TABLE ${ident('say "hi"')}.t (id int); GRANT SELECT (id) ON ${ident('say "hi"')}.t TO PUBLIC`);
       const state = await readCatalog(sql, { schemas: ['say "hi"', 'a,b'], registrySchema: 'tenant_registry' });
       expect(state.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(['say "hi".t']);
-      expect(state.grants.filter((g) => g.objectKind === 'column').map((g) => [g.schema, g.name, g.column, g.grantee, g.privilege])).toEqual([['say "hi"', 't', 'id', 'public', 'SELECT']]);
+      expect(expandGrants(state.grants).filter((g) => g.objectKind === 'column').map((g) => [g.schema, g.name, g.column, g.grantee, g.privilege])).toEqual([['say "hi"', 't', 'id', 'public', 'SELECT']]);
     } finally {
       await sql.end();
     }

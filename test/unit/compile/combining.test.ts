@@ -420,6 +420,81 @@ assignments:
     ]);
   });
 
+  test('a tie is reported for the principal of each shape, also where other shapes have the same assignments on the table', async () => {
+    // alice (read) and bob (readwrite) have different shapes and the same masks on customers: the tables the
+    // shapes share are computed once, but a table with a diagnostic is computed, and reported, for each.
+    const errors = await compileErrors(`version: 1
+users:
+  - name: alice
+    tenant: acme
+  - name: bob
+    tenant: globex
+    access: readwrite
+policies:
+  - name: m1
+    type: column_mask
+    table: "cust*"
+    column: ssn
+    mask: "'x'"
+  - name: m2
+    type: column_mask
+    table: "c*"
+    column: ssn
+    mask: "'y'"
+assignments:
+  - { policy: m1, to: all }
+  - { policy: m2, to: all }
+`);
+    expect(errors.map((e) => e.message)).toEqual([
+      'masks `m1` and `m2` tie for alice on customers.ssn (same priority 100, both to: all); give one a lower priority',
+      'masks `m1` and `m2` tie for bob on customers.ssn (same priority 100, both to: all); give one a lower priority',
+    ]);
+  });
+
+  test('shapes that share tables get the same tables as if each were computed alone', async () => {
+    // carol's role denies a column on orders only; alice and bob (read, readwrite) see everything. Each
+    // persona's tables are what a persona of its principal alone gets.
+    const yaml = (users: string) => `version: 1
+roles:
+  - name: restricted
+users:
+${users}
+policies:
+  - name: iso
+    type: row_filter
+    tables: [customers, orders, products]
+    filter: "org = {user.tenant}"
+  - name: partial
+    type: column_mask
+    table: customers
+    column: ssn
+    mask: "'***-**-' || right(ssn, 4)"
+  - name: no-total
+    type: column_deny
+    table: orders
+    columns: [total]
+assignments:
+  - { policy: iso, to: all }
+  - { policy: partial, to: all }
+  - { policy: no-total, to: { role: restricted } }
+`;
+    const users = {
+      alice: '  - name: alice\n    tenant: acme',
+      bob: '  - name: bob\n    tenant: globex\n    access: readwrite',
+      carol: '  - name: carol\n    tenant: acme\n    roles: [restricted]',
+      dave: '  - name: dave\n    tenant: acme\n    access: readwrite\n    roles: [restricted]',
+    };
+    const together = await desiredOf(yaml(Object.values(users).join('\n')));
+    expect(together.personas).toHaveLength(4);
+    for (const [name, user] of Object.entries(users)) {
+      const alone = only(await desiredOf(yaml(user)));
+      const persona = together.personas.find((p) => p.members.includes(name));
+      expect(persona?.id).toBe(alone.id);
+      expect(persona?.tables).toEqual(alone.tables);
+      expect(persona?.referenced).toEqual(alone.referenced);
+    }
+  });
+
   test('a denied column is absent, not masked, and never granted to the view owner', async () => {
     const customers = table(
       only(

@@ -112,6 +112,37 @@ ${TWO_POLICIES}`;
     expect(carols.tables.find((t) => t.table.name === 'customers')?.columns.map((c) => c.name)).toEqual(['id', 'org', 'name', 'ssn', 'credit_card']);
   });
 
+  test('principals reached by different assignments with the same effect share a persona, which names every policy', async () => {
+    // bob's extra column_allow of every column changes nothing he sees: same shape, same persona as alice and
+    // carol, reached through another assignment list (and storefront's, an app's, is another list again).
+    const desired = await desiredOf(`version: 1
+users:
+  - name: alice
+    tenant: acme
+  - name: bob
+    tenant: globex
+  - name: carol
+    tenant: acme
+apps:
+  - name: storefront
+    context: { tenant: app.current_tenant }
+policies:
+  - name: iso
+    type: row_filter
+    tables: [customers, orders]
+    filter: "org = {user.tenant}"
+  - name: all-columns
+    type: column_allow
+    tables: [customers, orders]
+assignments:
+  - { policy: iso, to: all }
+  - { policy: all-columns, to: { user: bob } }
+`);
+    expect(desired.personas).toHaveLength(1);
+    expect(desired.personas[0]?.members).toEqual(['alice', 'bob', 'carol', 'storefront']);
+    expect(desired.personas[0]?.policies).toEqual(['all-columns', 'iso']);
+  });
+
   test('the persona id is stable for the same input and changes with the database name', async () => {
     const m = await model(yaml);
     const ids = (database: string): string[] => (compile(m, shop({ database }), COMPILE_OPTIONS).desired?.personas ?? []).map((p) => p.id).sort();

@@ -11,6 +11,7 @@ import type {
   CatalogTenant,
   CatalogView,
 } from '../../../src/catalog/types.js';
+import { grantSets } from '../../../src/catalog/grants.js';
 import { compile, type CompileOptions } from '../../../src/compile/compile.js';
 import { MANAGED_MARKER, type DesiredState } from '../../../src/compile/types.js';
 import { scramVerifier } from '../../../src/pg/scram.js';
@@ -44,6 +45,7 @@ export interface CatalogSpec {
   readonly runtime?: CatalogState['runtime'];
   readonly policies?: readonly CatalogPolicy[];
   readonly views?: readonly CatalogView[];
+  /** One by one; the catalog holds them as sets (grantSets). */
   readonly grants?: readonly CatalogGrant[];
 }
 
@@ -110,7 +112,7 @@ export function catalog(spec: CatalogSpec = {}): CatalogState {
     policies: spec.policies ?? [],
     views: spec.views ?? [],
     schemas,
-    grants: spec.grants ?? [],
+    grants: grantSets(spec.grants ?? []),
     ...(spec.runtime === undefined ? {} : { runtime: spec.runtime }),
     ...(tenants === undefined ? {} : { registry: { schema: 'tenant_registry', version: 1, tenants } }),
   };
@@ -246,7 +248,7 @@ export function appliedCatalog(desired: DesiredState, base: CatalogState): Catal
     schemas,
     views: [...base.views, ...views],
     policies: [...base.policies, ...policies],
-    grants: [...base.grants, ...grants],
+    grants: [...base.grants, ...grantSets(grants)],
   };
   const records = plan(desired, objects, { prune: false, scram: fixedScram }).records;
   const applied: Record<string, { desired: string; rendered: string }> = {};

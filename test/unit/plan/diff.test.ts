@@ -1,7 +1,8 @@
 // Plans against a catalog that already holds tenantctl's objects: nothing to do, drift, passwords, foreign roles,
 // stale personas and logins the file no longer lists.
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { CatalogState } from '../../../src/catalog/types.js';
+import { expandGrants, grantSets } from '../../../src/catalog/grants.js';
+import type { CatalogGrant, CatalogState } from '../../../src/catalog/types.js';
 import type { DesiredState, Persona } from '../../../src/compile/types.js';
 import { scramVerifier } from '../../../src/pg/scram.js';
 import { appliedCatalog, catalog, desiredOf, FIXED_SCRAM, planOf, role, SHOP } from '../helpers/catalog.js';
@@ -71,7 +72,7 @@ describe('a catalog that already matches', () => {
     const withViews: CatalogState = {
       ...applied,
       tables: [...applied.tables, { schema: p.schema, name: 'customers', kind: 'v', owner: p.owner, rlsEnabled: false, rlsForced: false, columns: [], defaultSequences: [] }],
-      grants: [...applied.grants, ...ownAcl],
+      grants: [...applied.grants, ...grantSets(ownAcl)],
     };
     expect(planOf(desired, withViews).steps).toEqual([]);
   });
@@ -117,13 +118,13 @@ describe('a catalog that already matches', () => {
 
   test('a missing column grant is granted again; an extra one is revoked', () => {
     const p = personaOf(desired, 'alice');
-    const isSsn = (g: CatalogState['grants'][number]) => g.grantee === p.owner && g.name === 'customers' && g.column === 'ssn';
+    const isSsn = (g: CatalogGrant) => g.grantee === p.owner && g.name === 'customers' && g.column === 'ssn';
     const changed: CatalogState = {
       ...applied,
-      grants: [
-        ...applied.grants.filter((g) => !isSsn(g)),
+      grants: grantSets([
+        ...expandGrants(applied.grants).filter((g) => !isSsn(g)),
         { objectKind: 'column', schema: 'public', name: 'customers', column: 'credit_card', grantee: p.owner, grantor: 'postgres', privilege: 'SELECT', grantable: false },
-      ],
+      ]),
     };
     expect(planOf(desired, changed).steps.map((s) => [s.object, s.action, s.sql])).toEqual([
       [`privileges on public.customers for ${p.owner}`, 'create', [`GRANT SELECT ("ssn") ON TABLE "public"."customers" TO "${p.owner}"`]],
@@ -133,7 +134,7 @@ describe('a catalog that already matches', () => {
 
   test('direct grants to PUBLIC, to a managed login or group on governed tables, columns and persona views are revoked', () => {
     const p = personaOf(desired, 'alice');
-    const g = (schema: string, name: string, grantee: string, privilege: string, column?: string): CatalogState['grants'][number] => ({
+    const g = (schema: string, name: string, grantee: string, privilege: string, column?: string): CatalogGrant => ({
       objectKind: column === undefined ? 'table' : 'column',
       schema,
       name,
@@ -147,14 +148,16 @@ describe('a catalog that already matches', () => {
       ...applied,
       grants: [
         ...applied.grants,
-        g('public', 'customers', 'public', 'SELECT'),
-        g('public', 'customers', 'alice', 'SELECT', 'credit_card'),
-        g('public', 'customers', 'alice', 'SELECT', 'ssn'),
-        g(p.schema, 'orders', 'bob', 'SELECT'),
-        g('public', 'orders', 'bob', 'UPDATE'),
-        // A role tenantctl does not manage, and the owner's own ACL entry: left alone.
-        g('public', 'orders', 'reporting', 'SELECT'),
-        g('public', 'orders', 'app_owner', 'SELECT'),
+        ...grantSets([
+          g('public', 'customers', 'public', 'SELECT'),
+          g('public', 'customers', 'alice', 'SELECT', 'credit_card'),
+          g('public', 'customers', 'alice', 'SELECT', 'ssn'),
+          g(p.schema, 'orders', 'bob', 'SELECT'),
+          g('public', 'orders', 'bob', 'UPDATE'),
+          // A role tenantctl does not manage, and the owner's own ACL entry: left alone.
+          g('public', 'orders', 'reporting', 'SELECT'),
+          g('public', 'orders', 'app_owner', 'SELECT'),
+        ]),
       ],
     };
     const result = planOf(desired, changed);
@@ -300,10 +303,14 @@ ${policies}assignments:
     ]);
     // Not DROP OWNED BY (a non-superuser applier may not run it): explicit revokes of what the persona owner
     // holds outside its dropped schema, then DROP ROLE.
+    // An object's grants in the order a catalog read lists them (by column, then privilege).
     const ownerSql = drops.find((s) => s.object === `role ${bob.owner}`)?.sql ?? [];
-    expect(ownerSql.slice(0, 2)).toEqual([
+    expect(ownerSql.slice(0, 5)).toEqual([
       `REVOKE USAGE ON SCHEMA "public" FROM "${bob.owner}"`,
+      `REVOKE INSERT ("id", "name", "org") ON TABLE "public"."customers" FROM "${bob.owner}"`,
       `REVOKE SELECT ("id", "name", "org", "ssn") ON TABLE "public"."customers" FROM "${bob.owner}"`,
+      `REVOKE UPDATE ("id", "name", "org") ON TABLE "public"."customers" FROM "${bob.owner}"`,
+      `REVOKE DELETE ON TABLE "public"."customers" FROM "${bob.owner}"`,
     ]);
     expect(ownerSql.every((q, i) => (i === ownerSql.length - 1 ? q === `DROP ROLE "${bob.owner}"` : q.startsWith('REVOKE ') && q.endsWith(` FROM "${bob.owner}"`)))).toBe(true);
     expect(ownerSql.join("\n")).not.toContain(`"${bob.schema}".`);
