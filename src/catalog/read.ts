@@ -1,7 +1,8 @@
 // Read the live catalog into a CatalogState in a constant number of queries: one for the cheap checks, one per
 // object kind (tables with their columns, roles, policies, views, schemas, grants), plus two for tenantctl's
-// runtime tables (principals, applied records) and one for the registry when those exist. Never a query per object: the governed schemas are
-// one bound name[] parameter, and per-object lists (columns, memberships, settings, ...) are aggregated in SQL.
+// runtime tables (principals, applied records) and one for the registry when those exist. Never a query per
+// object: the governed schemas are one bound name[] parameter, and per-object lists (columns, memberships,
+// settings, ...) are aggregated in SQL.
 //
 // Pass a transaction (REPEATABLE READ) to read one consistent snapshot; with a pool the queries run concurrently.
 //
@@ -315,7 +316,8 @@ export async function readCatalog(
   const kindParams = [arrayLiteral(schemas)];
   // On one connection the server runs the queries one after the other, in this order, while the client parses
   // the results that have arrived: the ones that are cheap for the server and dear to parse (the runtime's
-  // JSON, the grants) first, the ones the server spends its time on (deparsing policies and views) last.
+  // principals and applied records, the grants) first, the ones the server spends its time on (deparsing
+  // policies and views) last.
   const [principals, applied, grants, tables, roles, schemaRows, registry, views, policies] = await Promise.all([
     meta.has_principals ? query<Pick<RuntimeRow, 'principals'>>(sql, PRINCIPALS_SQL, []) : Promise.resolve(undefined),
     meta.has_principals && meta.has_applied ? query<AppliedRow>(sql, appliedSql(meta.has_fingerprint), []) : Promise.resolve([]),

@@ -100,11 +100,10 @@ export function registerPolicyCommands(program: Command): void {
         .begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) =>
           planInTransaction(tx, model, { registrySchema: flags.registrySchema, env: process.env, plan: { prune: Boolean(flags.prune) } }),
         )
-        .catch(async (e: unknown) => {
-          await model;
+        .catch((e: unknown) => {
           throw translate(e);
         });
-      planned.catch(() => {}); // awaited below, after the model
+      planned.catch(() => {}); // awaited below, after the model (whose errors come first)
       let answered = false;
       try {
         // A file with errors is reported as soon as it is known, not when (or if) the server answers.
