@@ -1,7 +1,7 @@
 // Reading the policy file: bytes -> UTF-8 text -> YAML document that remembers where every node came from.
 import { readFileSync, statSync } from 'node:fs';
-import { LineCounter, parseDocument, type Document } from 'yaml';
-import { error, warning, type Diagnostic, type SourcePos } from './diagnostic.js';
+import { error, type Diagnostic, type SourcePos } from './diagnostic.js';
+import { parseYaml, type SourceNode } from './yaml.js';
 
 export const MAX_POLICY_FILE_BYTES = 5 * 1024 * 1024;
 
@@ -9,8 +9,10 @@ export const MAX_POLICY_FILE_BYTES = 5 * 1024 * 1024;
 export interface PolicySource {
   readonly file: string;
   readonly text: string;
-  readonly doc: Document.Parsed;
-  readonly lineCounter: LineCounter;
+  /** Where each node of the document was written (null for an empty document). */
+  readonly root: SourceNode | null;
+  /** Offset of the start of each line. */
+  readonly lineStarts: readonly number[];
 }
 
 export type LoadResult =
@@ -82,38 +84,41 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-const YAML_MESSAGES: Readonly<Record<string, string>> = {
-  DUPLICATE_KEY: 'duplicate key: a key may appear only once in a mapping',
-  MULTIPLE_DOCS: 'the file contains more than one YAML document (a second `---`); a policy file is one document',
-  TAB_AS_INDENT: 'tabs are not allowed as indentation in YAML; use spaces',
-};
-
-/** Parse YAML text, keeping source ranges; syntax errors, duplicate keys and bad aliases are errors. */
+/** Parse YAML text, keeping source offsets; syntax errors, duplicate keys and bad aliases are errors. */
 export function parsePolicyText(text: string, file: string): LoadResult {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_POLICY_FILE_BYTES) {
     return { ok: false, diagnostics: [error(start(file), `the file is ${(bytes / 1024 / 1024).toFixed(1)} MiB; a policy file may be at most 5 MiB`)] };
   }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, keepSourceTokens: true, prettyErrors: false, uniqueKeys: true, version: '1.2' });
-  const at = (offset: number): SourcePos => {
-    const p = lineCounter.linePos(offset);
-    return { file, line: p.line, column: p.col };
-  };
-  // yaml's own messages are plain sentences once prettyErrors is off: no source excerpt, so no password.
-  const errors = doc.errors.map((e) => error(at(e.pos[0]), `YAML syntax error: ${YAML_MESSAGES[e.code] ?? lowerFirst(e.message)}`));
-  const warnings = doc.warnings.map((w) => warning(at(w.pos[0]), `YAML: ${lowerFirst(w.message)}`));
-  if (errors.length > 0) return { ok: false, diagnostics: [...errors, ...warnings] };
-  if (doc.contents === null) {
+  const parsed = parseYaml(text);
+  const lineStarts = lineStartsOf(text);
+  if (!parsed.ok) {
+    // js-yaml's reasons are plain sentences with no source excerpt, so no password is echoed.
+    const pos = linePos(file, lineStarts, parsed.offset);
+    return { ok: false, diagnostics: [error(pos, `${parsed.syntax ? 'YAML syntax error' : 'YAML error'}: ${lowerFirst(parsed.message)}`)] };
+  }
+  if (parsed.root === null || (parsed.value === null && parsed.root.kind === 'scalar' && parsed.root.start === parsed.root.end)) {
     return { ok: false, diagnostics: [error(start(file), 'the file is empty; a policy file starts with `version: 1`')] };
   }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    return { ok: false, diagnostics: [error(start(file), `YAML error: ${lowerFirst(e instanceof Error ? e.message : String(e))}`)] };
+  return { ok: true, source: { file, text, root: parsed.root, lineStarts }, value: parsed.value, diagnostics: [] };
+}
+
+function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** 1-based line and column (in UTF-16 code units, as editors count) of `offset`. */
+export function linePos(file: string, lineStarts: readonly number[], offset: number): SourcePos {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
   }
-  return { ok: true, source: { file, text, doc, lineCounter }, value, diagnostics: warnings };
+  return { file, line: lo + 1, column: offset - lineStarts[lo]! + 1 };
 }
 
 function lowerFirst(s: string): string {

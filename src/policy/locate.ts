@@ -1,38 +1,32 @@
 // From a path in the parsed value (["policies", 2, "filter"]) back to a line and column in the file.
-import { isAlias, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import type { SourcePos } from './diagnostic.js';
-import type { PolicySource } from './load.js';
+import { linePos, type PolicySource } from './load.js';
+import { entryOf, type SourceNode } from './yaml.js';
 
 export type PathSegment = string | number;
 export type Path = readonly PathSegment[];
 
 interface Found {
   /** The deepest node reached along the path and how many segments it consumed. */
-  readonly node: Node | null;
+  readonly node: SourceNode | null;
   readonly depth: number;
   /** The key node of the last pair stepped through, when the path ended on a mapping entry. */
-  readonly key: Node | null;
-}
-
-function resolve(source: PolicySource, node: unknown): unknown {
-  return isAlias(node) ? node.resolve(source.doc) : node;
+  readonly key: SourceNode | null;
 }
 
 function walk(source: PolicySource, path: Path): Found {
-  let node = resolve(source, source.doc.contents) as Node | null;
-  let key: Node | null = null;
+  let node = source.root;
+  let key: SourceNode | null = null;
   for (let i = 0; i < path.length; i++) {
     const seg = path[i]!;
-    if (isMap(node)) {
-      const pair = node.items.find((p: Pair) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
-      if (!pair) return { node, depth: i, key: null };
-      key = pair.key as Node;
-      const next = resolve(source, pair.value) as Node | null;
-      if (next === null) return { node: key, depth: i + 1, key };
-      node = next;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      const item = resolve(source, node.items[seg]) as Node | null | undefined;
-      if (item === undefined || item === null) return { node, depth: i, key: null };
+    if (node?.kind === 'mapping') {
+      const entry = entryOf(node, String(seg));
+      if (!entry) return { node, depth: i, key: null };
+      key = entry.key;
+      node = entry.value;
+    } else if (node?.kind === 'sequence' && typeof seg === 'number') {
+      const item = node.items[seg];
+      if (item === undefined) return { node, depth: i, key: null };
       key = null;
       node = item;
     } else {
@@ -43,8 +37,7 @@ function walk(source: PolicySource, path: Path): Found {
 }
 
 export function offsetPos(source: PolicySource, offset: number): SourcePos {
-  const p = source.lineCounter.linePos(offset);
-  return { file: source.file, line: p.line, column: p.col };
+  return linePos(source.file, source.lineStarts, offset);
 }
 
 /**
@@ -54,7 +47,7 @@ export function offsetPos(source: PolicySource, offset: number): SourcePos {
 export function positionAt(source: PolicySource, path: Path, part: 'key' | 'value' = 'value'): SourcePos {
   const found = walk(source, path);
   const node = part === 'key' && found.depth === path.length && found.key ? found.key : found.node;
-  return offsetPos(source, node?.range?.[0] ?? 0);
+  return offsetPos(source, node?.start ?? 0);
 }
 
 /** True when the path exists in the document. */
@@ -70,9 +63,9 @@ export function hasPath(source: PolicySource, path: Path): boolean {
 export function scalarCharPositions(source: PolicySource, path: Path): readonly SourcePos[] {
   const found = walk(source, path);
   const node = found.node;
-  const startOffset = node?.range?.[0] ?? 0;
-  const value = isScalar(node) && typeof node.value === 'string' ? node.value : '';
-  const raw = node?.range ? source.text.slice(node.range[0], node.range[1]) : '';
+  const startOffset = node?.start ?? 0;
+  const value = node?.kind === 'scalar' ? node.text : '';
+  const raw = node?.kind === 'scalar' ? source.text.slice(node.start, node.end) : '';
   const offsets: number[] = [];
   let r = 0;
   for (let v = 0; v < value.length; v++) {

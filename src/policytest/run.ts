@@ -6,7 +6,7 @@
 //   login           a real password login per principal
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
-import { parse } from 'yaml';
+import { CORE_SCHEMA, load } from 'js-yaml';
 import { ident } from '../pg/quote.js';
 import { TestFileSchema, type Assertion, type PrincipalRef } from './schema.js';
 
@@ -28,7 +28,7 @@ export function loadTestFile(file: string): LoadedAssertion[] {
   }
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = load(text, { schema: CORE_SCHEMA });
   } catch (e) {
     throw new TestFileError(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -240,7 +240,7 @@ function describeError(e: { sqlstate?: string | undefined; message?: string | un
 
 /** The password of each principal from a policy file's `password: { env }` / `{ value }`. */
 export function passwordsFromPolicyFile(file: string, env: NodeJS.ProcessEnv): Map<string, string> {
-  const doc = parse(readFileSync(file, 'utf8')) as { users?: unknown[]; apps?: unknown[] } | null;
+  const doc = load(readFileSync(file, 'utf8'), { schema: CORE_SCHEMA }) as { users?: unknown[]; apps?: unknown[] } | null;
   const out = new Map<string, string>();
   for (const p of [...(doc?.users ?? []), ...(doc?.apps ?? [])] as { name?: string; password?: { env?: string; value?: string } }[]) {
     if (!p?.name || !p.password) continue;

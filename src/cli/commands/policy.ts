@@ -27,7 +27,7 @@ function modelOf(file: string, checked: CheckResult): PolicyModel {
 
 /** Offline validation first (apply): a file with any error never reaches a connection. */
 async function validModel(file: string): Promise<PolicyModel> {
-  // Imported here: plan checks the file on another thread, and need not load the checker's modules (yaml, zod).
+  // Imported here: plan checks the file on another thread, and need not load the checker's modules (js-yaml, zod).
   const { checkPolicyFile } = await import('../../policy/check.js');
   return modelOf(file, await checkPolicyFile(file));
 }

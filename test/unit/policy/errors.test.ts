@@ -4,7 +4,7 @@ import { errorsOf, warningsOf, withPolicies } from './helpers.js';
 
 // Each case: a bad file and the exact errors (LINE:COL: message (did you mean X)) that validate reports.
 const cases: ReadonlyArray<readonly [string, string, readonly string[]]> = [
-  ['YAML syntax error', 'version: 1\nusers: [\n', ['3:1: YAML syntax error: flow sequence in block collection must be sufficiently indented and end with a ]']],
+  ['YAML syntax error', 'version: 1\nusers: [\n', ['3:1: YAML syntax error: the file ends inside `[...]`, `{...}` or a quoted string: a bracket or quote is never closed']],
   ['duplicate YAML key', 'version: 1\nusers:\n  - name: a\n    tenant: acme\n    tenant: b\n', ['5:5: YAML syntax error: duplicate key: a key may appear only once in a mapping']],
   ['tab indentation', 'version: 1\nusers:\n\t- name: a\n', ['3:1: YAML syntax error: tabs are not allowed as indentation in YAML; use spaces']],
   ['two YAML documents', 'version: 1\n---\nversion: 1\n', ['2:1: YAML syntax error: the file contains more than one YAML document (a second `---`); a policy file is one document']],
@@ -242,7 +242,7 @@ const cases: ReadonlyArray<readonly [string, string, readonly string[]]> = [
     withPolicies('  - { name: p, type: row_filter, tables: [t], filter: "tenantctl.attr(\'tenant\') = org" }\n'),
     ['7:56: filter of policy `p`: calls `tenantctl.attr`, an internal function; use a {user.<attribute>} template'],
   ],
-  ['unresolved YAML alias', 'version: 1\nusers: *foo\n', ['1:1: YAML error: unresolved alias (the anchor must be set before the alias): foo']],
+  ['unresolved YAML alias', 'version: 1\nusers: *foo\n', ['2:9: YAML error: unknown alias `*foo`: an alias must come after its anchor (`&foo`)']],
   ['bad SCRAM verifier', 'version: 1\nusers:\n  - { name: eve, password: { scram: "not-a-verifier-s3cret" } }\n', ["3:28: user `eve`: `scram` is not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>)"]],
 ];
 
