@@ -317,34 +317,35 @@ export async function readCatalog(
   // On one connection the server runs the queries one after the other, in this order, while the client parses
   // the results that have arrived: the ones that are cheap for the server and dear to parse (the runtime's
   // principals and applied records, the grants) first, the ones the server spends its time on (deparsing
-  // policies and views) last.
-  const [principals, applied, grants, tables, roles, schemaRows, registry, views, policies] = await Promise.all([
-    meta.has_principals ? query<Pick<RuntimeRow, 'principals'>>(sql, PRINCIPALS_SQL, []) : Promise.resolve(undefined),
-    meta.has_principals && meta.has_applied ? query<AppliedRow>(sql, appliedSql(meta.has_fingerprint), []) : Promise.resolve([]),
-    query<GrantRow>(sql, GRANTS_SQL, kindParams),
-    query<TableRow>(sql, TABLES_SQL, kindParams),
-    query<RoleRow>(sql, rolesSql(meta.can_read_authid), []),
-    query<SchemaRow>(sql, SCHEMAS_SQL, [arrayLiteral(schemas), registrySchema]),
-    meta.has_registry_tenants && meta.has_registry_versions ? query<RegistryRow>(sql, registrySql(registrySchema), []) : Promise.resolve(undefined),
-    query<ViewRow>(sql, viewsSql(meta.has_fingerprint), kindParams),
-    query<PolicyRow>(sql, policiesSql(meta.has_fingerprint), kindParams),
+  // policies and views) last. Each result is mapped as soon as it arrives, while the server is still busy with
+  // the later ones (the grants and the applied records take 0.1 s to map at 500 tables).
+  const principals = meta.has_principals ? query<Pick<RuntimeRow, 'principals'>>(sql, PRINCIPALS_SQL, []) : Promise.resolve(undefined);
+  const applied = meta.has_principals && meta.has_applied ? query<AppliedRow>(sql, appliedSql(meta.has_fingerprint), []) : Promise.resolve([]);
+  const [runtime, grants, tables, roles, schemaStates, registry, views, policies] = await Promise.all([
+    Promise.all([principals, applied]).then(([p, a]) => (p?.[0] ? mapRuntime({ principals: p[0].principals, applied: a }) : undefined)),
+    query<GrantRow>(sql, GRANTS_SQL, kindParams).then(mapGrants),
+    query<TableRow>(sql, TABLES_SQL, kindParams).then(mapTables),
+    query<RoleRow>(sql, rolesSql(meta.can_read_authid), []).then(mapRoles),
+    query<SchemaRow>(sql, SCHEMAS_SQL, [arrayLiteral(schemas), registrySchema]).then(mapSchemas),
+    meta.has_registry_tenants && meta.has_registry_versions
+      ? query<RegistryRow>(sql, registrySql(registrySchema), []).then((rows) => (rows[0] !== undefined ? mapRegistry(registrySchema, rows[0]) : undefined))
+      : Promise.resolve(undefined),
+    query<ViewRow>(sql, viewsSql(meta.has_fingerprint), kindParams).then(mapViews),
+    query<PolicyRow>(sql, policiesSql(meta.has_fingerprint), kindParams).then(mapPolicies),
   ]);
 
-  const runtimeRow: RuntimeRow | undefined = principals?.[0] && { principals: principals[0].principals, applied };
-  const registryRow = registry?.[0];
-  const registryState = registryRow !== undefined ? mapRegistry(registrySchema, registryRow) : undefined;
   return {
     serverVersionNum: meta.server_version_num,
     database: meta.database,
     currentUser: meta.current_user_name,
-    tables: mapTables(tables),
-    roles: mapRoles(roles),
-    policies: mapPolicies(policies),
-    views: mapViews(views),
-    schemas: mapSchemas(schemaRows),
-    grants: mapGrants(grants),
-    ...(runtimeRow !== undefined ? { runtime: mapRuntime(runtimeRow) } : {}),
-    ...(registryState !== undefined ? { registry: registryState } : {}),
+    tables,
+    roles,
+    policies,
+    views,
+    schemas: schemaStates,
+    grants,
+    ...(runtime !== undefined ? { runtime } : {}),
+    ...(registry !== undefined ? { registry } : {}),
   };
 }
 
