@@ -17,7 +17,5 @@ await build({
   format: 'esm',
   target: 'node20',
   external: ['libpg-query'],
-  // yaml's Node entry is CommonJS and requires node:process and node:buffer: give the bundle a require().
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
 });
