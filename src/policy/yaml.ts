@@ -6,7 +6,7 @@
 // node they name. (The `yaml` package gave both in one Document, but at 6-8 times the cost: 0.3-0.4 s of a
 // no-op plan on a 270 kB file, issue #9.) Nothing here decides what a scalar means: the value comes from
 // js-yaml alone, and the tree only says where its parts were written.
-import { CORE_SCHEMA, EVENT_ID, YAMLException, constructFromEvents, getScalarValue, load, parseEvents, type Event } from 'js-yaml';
+import { CORE_SCHEMA, EVENT_ID, SCALAR_STYLE, YAMLException, constructFromEvents, getScalarValue, load, parseEvents, type Event } from 'js-yaml';
 
 /** Where a node was written. Offsets index the text; `start` is where its content starts (props excluded). */
 export type SourceNode = SourceScalar | SourceMapping | SourceSequence;
@@ -44,8 +44,8 @@ export type YamlResult =
  */
 export const MAX_ALIAS_EXPANSION = 1_000_000;
 
-const QUOTED = new Set<number>([2, 3]); // SCALAR_STYLE.SINGLE_QUOTED, DOUBLE_QUOTED
-const BLOCK = new Set<number>([4, 5]); // SCALAR_STYLE.LITERAL_BLOCK, FOLDED_BLOCK
+const QUOTED = new Set<number>([SCALAR_STYLE.SINGLE_QUOTED, SCALAR_STYLE.DOUBLE_QUOTED]);
+const BLOCK = new Set<number>([SCALAR_STYLE.LITERAL_BLOCK, SCALAR_STYLE.FOLDED_BLOCK]);
 
 const MESSAGES: Readonly<Record<string, string>> = {
   'duplicated mapping key': 'duplicate key: a key may appear only once in a mapping',
@@ -175,7 +175,7 @@ function indexEvents(text: string, events: readonly Event[]): { root: SourceNode
   return { root };
 }
 
-function scalarNode(text: string, e: Extract<Event, { type: 4 }>, after: number): SourceScalar {
+function scalarNode(text: string, e: Extract<Event, { type: typeof EVENT_ID.SCALAR }>, after: number): SourceScalar {
   const decoded = getScalarValue(text, e);
   if (e.valueStart < 0) {
     // An empty value (`key:`): where the value would start, after the key's colon, as the yaml package said.
