@@ -10,7 +10,6 @@ import { compile } from '../compile/compile.js';
 import type { CompileResult, DesiredState } from '../compile/types.js';
 import { ident } from '../pg/quote.js';
 import type { PolicyModel } from '../policy/model.js';
-import { loadSqlParser } from '../policy/pg-parser.js';
 import { plan as makePlan, type PlanOptions } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 
@@ -50,11 +49,9 @@ export async function pinSearchPath(tx: TransactionSql, schemas: readonly string
  * errors) rejects, and so does this, having read but not used the catalog.
  */
 export async function planInTransaction(tx: TransactionSql, model: PolicyModel | Promise<PolicyModel>, options: SessionOptions): Promise<SessionResult> {
-  // compile parses expressions with the SQL parser; the file may have been checked (and the parser loaded) on
-  // another thread.
-  const parser = loadSqlParser();
+  // Nothing here needs the SQL parser: the file's expressions were parsed when it was checked (for plan, on
+  // another thread), and compile reads what that found.
   const { catalog, model: m } = await readCatalogFor(tx, model, options.registrySchema);
-  await parser;
   if (!catalog.registry) {
     throw new RegistryMissingError(
       `the tenant registry is not installed in schema "${options.registrySchema}" of database ${catalog.database}: run \`tenantctl migrate up\` first`,

@@ -16,17 +16,20 @@
 //     text (or varchar) against {user.tenant} (text), uuid against {user.tenant_id} (uuid). apply resolves
 //     the operator with pg_catalog searched first, so no operator of another schema can take its place.
 // Anything else keeps the guard (correct, one lookup slower).
+// The conjuncts themselves are found where the file is checked (policy/expression.ts, templateEqualities), so
+// that compiling needs no SQL parser: `tenantctl plan` checks the file on another thread, and the main thread
+// then never loads libpg_query (about 50 ms of its CPU). What depends on the table and the templates' types is
+// decided here.
 import type { CatalogTable } from '../catalog/types.js';
 import type { Expression } from '../policy/model.js';
-import { andConjuncts, parseSql } from '../policy/pg-parser.js';
-
-type Node = Record<string, unknown>;
-const kid = (n: unknown, k: string): Node | undefined => (n && typeof n === 'object' ? ((n as Node)[k] as Node | undefined) : undefined);
 
 const STRICT_EQUALITY: Readonly<Record<string, (columnType: string) => boolean>> = {
   tenant: (t) => t === 'text' || t === 'character varying' || t.startsWith('character varying('),
   tenant_id: (t) => t === 'uuid',
 };
+
+/** The type each template must have for its `=` with the column to be the built-in strict equality. */
+const TEMPLATE_TYPE: Readonly<Record<string, string>> = { tenant: 'text', tenant_id: 'uuid' };
 
 /** The column of `table` that a bare column reference's fields name (`org`, `orders.org`, `public.orders.org`). */
 function ownColumn(fields: readonly string[], table: CatalogTable): string | undefined {
@@ -35,62 +38,16 @@ function ownColumn(fields: readonly string[], table: CatalogTable): string | und
   return column;
 }
 
-/** A top-level conjunct `<bare column> = <bare {user.tenant} (text) or {user.tenant_id} (uuid)>`. */
-interface TenantEquality {
-  readonly fields: readonly string[];
-  readonly attribute: string;
-}
-
-/**
- * The top-level tenant equalities of a filter. They do not depend on the table, so they are found once per
- * filter (one real-parser call), not once per table and persona that the filter reaches.
- */
-const equalitiesOf = new WeakMap<object, readonly TenantEquality[]>();
-function tenantEqualities(filter: Pick<Expression, 'parsedText' | 'templates'>): readonly TenantEquality[] {
-  let found = equalitiesOf.get(filter);
-  if (!found) {
-    found = findTenantEqualities(filter);
-    equalitiesOf.set(filter, found);
-  }
-  return found;
-}
-
-function findTenantEqualities(filter: Pick<Expression, 'parsedText' | 'templates'>): TenantEquality[] {
-  if (filter.templates.length === 0) return [];
-  const parsed = parseSql(`SELECT ${filter.parsedText}`);
-  if (!parsed.ok || parsed.stmts.length !== 1) return [];
-  const select = kid(parsed.stmts[0]?.stmt, 'SelectStmt');
-  const targets = select?.['targetList'] as unknown[] | undefined;
-  if (!select || !targets || targets.length !== 1 || Object.keys(select).some((k) => !['targetList', 'limitOption', 'op'].includes(k))) return [];
-  const root = kid(kid(targets[0], 'ResTarget'), 'val');
-  return andConjuncts(root).flatMap((c) => {
-    const e = kid(c, 'A_Expr');
-    if (!e || e['kind'] !== 'AEXPR_OP') return [];
-    const op = (e['name'] as unknown[] | undefined)?.map((x) => kid(x, 'String')?.['sval']);
-    if (!op || op.length !== 1 || op[0] !== '=') return [];
-    return [
-      [e['lexpr'], e['rexpr']],
-      [e['rexpr'], e['lexpr']],
-    ].flatMap(([col, tmpl]) => {
-      const fields = (kid(col, 'ColumnRef')?.['fields'] as unknown[] | undefined)?.map((f) => kid(f, 'String')?.['sval']);
-      const number = kid(tmpl, 'ParamRef')?.['number'];
-      const template = typeof number === 'number' ? filter.templates[number - 1] : undefined;
-      if (!fields || fields.some((f) => typeof f !== 'string') || !template) return [];
-      const templateType = template.attribute === 'tenant' ? 'text' : 'uuid';
-      if (STRICT_EQUALITY[template.attribute] === undefined || template.type !== templateType) return [];
-      return [{ fields: fields as string[], attribute: template.attribute }];
-    });
-  });
-}
-
 /**
  * True when `filter` is not true for any row whenever tenantctl.visible() would be false, so the guard can
  * be left out of a predicate that ANDs this filter (see the header).
  */
-export function impliesVisible(filter: Pick<Expression, 'parsedText' | 'templates'>, table: CatalogTable): boolean {
-  return tenantEqualities(filter).some(({ fields, attribute }) => {
+export function impliesVisible(filter: Pick<Expression, 'templates' | 'equalities'>, table: CatalogTable): boolean {
+  return filter.equalities.some(({ fields, template: index }) => {
+    const template = filter.templates[index];
+    if (template === undefined || TEMPLATE_TYPE[template.attribute] === undefined || template.type !== TEMPLATE_TYPE[template.attribute]) return false;
     const column = ownColumn(fields, table);
     const type = column === undefined ? undefined : table.columns.find((c) => c.name === column)?.type;
-    return type !== undefined && STRICT_EQUALITY[attribute]!(type);
+    return type !== undefined && STRICT_EQUALITY[template.attribute]!(type);
   });
 }

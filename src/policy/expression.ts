@@ -1,8 +1,8 @@
 // What the real PostgreSQL parser finds in a `filter` or `mask`, and the checks that need only the parse tree:
 // exactly one expression, no statements, no data-modifying or row-locking subqueries, no system catalogs,
 // no functions with side effects, templates only where they are substituted.
-import type { ColumnRef, ExpressionProblem, FunctionRef, RelationRef } from './model.js';
-import { parseSql, type SqlParse } from './pg-parser.js';
+import type { ColumnRef, ExpressionProblem, FunctionRef, RelationRef, TemplateEquality } from './model.js';
+import { andConjuncts, parseSql, type SqlParse } from './pg-parser.js';
 import { findTemplates, withPlaceholders, type FoundTemplate } from './templates.js';
 
 export interface ExpressionAnalysis {
@@ -12,6 +12,8 @@ export interface ExpressionAnalysis {
   readonly relations: readonly RelationRef[];
   readonly functions: readonly FunctionRef[];
   readonly problems: readonly ExpressionProblem[];
+  /** The top-level `<bare column> = <bare template>` conjuncts (see templateEqualities). */
+  readonly equalities: readonly TemplateEquality[];
 }
 
 /** The expression is checked exactly as the compiler embeds it: inside parentheses. */
@@ -73,7 +75,7 @@ function deepFreeze<T>(value: T): T {
 export function analyseExpressionUncached(text: string): ExpressionAnalysis {
   const found = findTemplates(text);
   const parsedText = withPlaceholders(text, found.templates);
-  const base = { templates: found.templates, parsedText, columns: [], relations: [], functions: [] };
+  const base = { templates: found.templates, parsedText, columns: [], relations: [], functions: [], equalities: [] };
   if (text.trim() === '') return { ...base, problems: [{ offset: 0, message: 'the expression is empty' }] };
   if (text.includes('\u0000')) return { ...base, problems: [{ offset: text.indexOf('\u0000'), message: 'the expression contains a NUL character' }] };
 
@@ -95,7 +97,42 @@ export function analyseExpressionUncached(text: string): ExpressionAnalysis {
     relations: walker.relations.filter((r) => r.schema !== undefined || !walker.cteNames.has(r.name)),
     functions: walker.functions,
     problems: problems.sort((a, b) => a.offset - b.offset),
+    equalities: templateEqualities(parsedText, found.templates.length),
   };
+}
+
+type Node = Record<string, unknown>;
+const kid = (n: unknown, k: string): Node | undefined => (n && typeof n === 'object' ? ((n as Node)[k] as Node | undefined) : undefined);
+
+/**
+ * The top-level AND conjuncts `<bare column> = <bare template>` (either way round) of an expression: what
+ * compile/guard.ts needs to leave out the visibility guard. Parsed as `SELECT <text>`, without the parentheses
+ * the checks above add. Found here, where the file is checked (on the check thread for `plan`), so that
+ * compiling needs no parser.
+ */
+function templateEqualities(parsedText: string, templateCount: number): TemplateEquality[] {
+  if (templateCount === 0) return [];
+  const parsed = parseSql(`SELECT ${parsedText}`);
+  if (!parsed.ok || parsed.stmts.length !== 1) return [];
+  const select = kid(parsed.stmts[0]?.stmt, 'SelectStmt');
+  const targets = select?.['targetList'] as unknown[] | undefined;
+  if (!select || !targets || targets.length !== 1 || Object.keys(select).some((k) => !['targetList', 'limitOption', 'op'].includes(k))) return [];
+  const root = kid(kid(targets[0], 'ResTarget'), 'val');
+  return andConjuncts(root).flatMap((c) => {
+    const e = kid(c, 'A_Expr');
+    if (!e || e['kind'] !== 'AEXPR_OP') return [];
+    const op = (e['name'] as unknown[] | undefined)?.map((x) => kid(x, 'String')?.['sval']);
+    if (!op || op.length !== 1 || op[0] !== '=') return [];
+    return [
+      [e['lexpr'], e['rexpr']],
+      [e['rexpr'], e['lexpr']],
+    ].flatMap(([col, tmpl]) => {
+      const fields = (kid(col, 'ColumnRef')?.['fields'] as unknown[] | undefined)?.map((f) => kid(f, 'String')?.['sval']);
+      const number = kid(tmpl, 'ParamRef')?.['number'];
+      if (!fields || fields.some((f) => typeof f !== 'string') || typeof number !== 'number' || number < 1 || number > templateCount) return [];
+      return [{ fields: fields as string[], template: number - 1 }];
+    });
+  });
 }
 
 function clamp(offset: number, text: string): number {

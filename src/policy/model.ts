@@ -115,6 +115,15 @@ export interface ExpressionProblem {
   readonly message: string;
 }
 
+/**
+ * A top-level AND conjunct `<bare column> = <bare template>` of an expression (either way round): the column
+ * reference's fields as written (`org`, `orders.org`, ...) and the index of the template in `templates`.
+ */
+export interface TemplateEquality {
+  readonly fields: readonly string[];
+  readonly template: number;
+}
+
 /** A `filter` or `mask`: the source text and what the real PostgreSQL parser found in it. */
 export interface Expression extends Located {
   readonly text: string;
@@ -126,6 +135,8 @@ export interface Expression extends Located {
   readonly relations: readonly RelationRef[];
   readonly functions: readonly FunctionRef[];
   readonly problems: readonly ExpressionProblem[];
+  /** Its top-level `column = template` conjuncts (compile/guard.ts leaves out the visibility guard for them). */
+  readonly equalities: readonly TemplateEquality[];
   /** File position of each character of `text` (and one past the end). */
   readonly charPos: readonly SourcePos[];
 }

@@ -102,6 +102,7 @@ export function normalise(source: PolicySource, data: PolicyFileData): Normalise
       relations: analysis.relations,
       functions: analysis.functions,
       problems: analysis.problems,
+      equalities: analysis.equalities,
       charPos,
     };
   };

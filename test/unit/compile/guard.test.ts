@@ -3,6 +3,9 @@
 // is false) is held by test/security and test/integration/tenant-lifecycle.
 import { describe, expect, test } from 'vitest';
 import { VISIBLE, WRITABLE } from '../../../src/compile/compile.js';
+import { impliesVisible } from '../../../src/compile/guard.js';
+import { analyseExpression } from '../../../src/policy/expression.js';
+import { loadSqlParser } from '../../../src/policy/pg-parser.js';
 import type { CatalogState } from '../../../src/catalog/types.js';
 import type { Persona } from '../../../src/compile/types.js';
 import { catalog, desiredOf } from '../helpers/catalog.js';
@@ -96,5 +99,30 @@ describe('write checks: the implying tenant equality raises for a frozen tenant 
     const t = await tableOf('read', ['org = {user.tenant}']);
     expect(t?.rows).toBe(`(org = ${TENANT})`);
     expect(t).not.toHaveProperty('writeRows');
+  });
+});
+
+describe('the conjuncts come from the file check, so compiling needs no SQL parser', () => {
+  test('the analysis finds them, either way round, in the order written', async () => {
+    await loadSqlParser();
+    expect(analyseExpression("author = {user.name} AND {user.tenant} = docs.org AND tenant_id = {user.tenant_id}").equalities).toEqual([
+      { fields: ['author'], template: 0 },
+      { fields: ['docs', 'org'], template: 1 },
+      { fields: ['tenant_id'], template: 2 },
+    ]);
+    expect(analyseExpression('org = {user.tenant} OR public').equalities).toEqual([]);
+    expect(analyseExpression("org = 'acme'").equalities).toEqual([]);
+  });
+
+  test('impliesVisible reads `equalities` and never parses the text again', () => {
+    const docs = cat().tables.find((t) => t.name === 'docs')!;
+    const tenant = { attribute: 'tenant', type: 'text' } as const;
+    // parsedText that would not parse: a guard that parsed it again would find nothing and keep the guard.
+    const filter = { parsedText: '(((', templates: [tenant], equalities: [{ fields: ['org'], template: 0 }] };
+    expect(impliesVisible(filter as never, docs)).toBe(true);
+    expect(impliesVisible({ ...filter, equalities: [] } as never, docs)).toBe(false);
+    // A template of another type, or a column that is not text: the guard stays.
+    expect(impliesVisible({ ...filter, templates: [{ attribute: 'tenant', type: 'bigint' }] } as never, docs)).toBe(false);
+    expect(impliesVisible({ ...filter, equalities: [{ fields: ['tenant_id'], template: 0 }] } as never, docs)).toBe(false);
   });
 });
