@@ -19,6 +19,8 @@ export interface ExpressionAnalysis {
 /** The expression is checked exactly as the compiler embeds it: inside parentheses. */
 const PREFIX = 'SELECT (';
 const SUFFIX = ')';
+/** ... and without them (see analyseExpressionUncached). */
+const ALONE = 'SELECT ';
 
 /** Functions that can only be set-returning; not allowed at the top of a policy expression. */
 const SET_RETURNING = new Set([
@@ -90,6 +92,14 @@ export function analyseExpressionUncached(text: string): ExpressionAnalysis {
   walker.checkTop(top);
   walker.visit(top, 0);
   const problems = [...found.problems, ...walker.problems, ...checkPlaceholders(found.templates, walker.params, text)];
+  // The compiler writes the expression inside parentheses, and the parse above checks it that way. Text that
+  // closes a parenthesis it did not open parses there too: `org = {user.tenant}) OR (true` is `(org = ...) OR
+  // (true)`, and behind the compiler's guard, `visible() AND (org = ...) OR (true)`, true for every row. The
+  // expression must also parse on its own, which needs its own parentheses to balance: then the ones the
+  // compiler adds enclose all of it, whatever it is. (Said only when nothing more precise was: the walker names
+  // the clauses that text like `true) FROM t WHERE (true` adds.)
+  const alone = parseSql(ALONE + parsedText);
+  if (problems.length === 0 && (!alone.ok || alone.stmts.length !== 1)) problems.push(unbalancedProblem(alone, text));
   return {
     templates: found.templates,
     parsedText,
@@ -97,7 +107,7 @@ export function analyseExpressionUncached(text: string): ExpressionAnalysis {
     relations: walker.relations.filter((r) => r.schema !== undefined || !walker.cteNames.has(r.name)),
     functions: walker.functions,
     problems: problems.sort((a, b) => a.offset - b.offset),
-    equalities: templateEqualities(parsedText, found.templates.length),
+    equalities: templateEqualities(alone, found.templates.length),
   };
 }
 
@@ -105,15 +115,12 @@ type Node = Record<string, unknown>;
 const kid = (n: unknown, k: string): Node | undefined => (n && typeof n === 'object' ? ((n as Node)[k] as Node | undefined) : undefined);
 
 /**
- * The top-level AND conjuncts `<bare column> = <bare template>` (either way round) of an expression: what
- * compile/guard.ts needs to leave out the visibility guard. Parsed as `SELECT <text>`, without the parentheses
- * the checks above add. Found here, where the file is checked (on the check thread for `plan`), so that
- * compiling needs no parser.
+ * The top-level AND conjuncts `<bare column> = <bare template>` (either way round) of an expression, from its
+ * parse as `SELECT <text>`: what compile/guard.ts needs to leave out the visibility guard. Found here, where
+ * the file is checked (on the check thread for `plan`), so that compiling needs no parser.
  */
-function templateEqualities(parsedText: string, templateCount: number): TemplateEquality[] {
-  if (templateCount === 0) return [];
-  const parsed = parseSql(`SELECT ${parsedText}`);
-  if (!parsed.ok || parsed.stmts.length !== 1) return [];
+function templateEqualities(parsed: SqlParse, templateCount: number): TemplateEquality[] {
+  if (templateCount === 0 || !parsed.ok || parsed.stmts.length !== 1) return [];
   const select = kid(parsed.stmts[0]?.stmt, 'SelectStmt');
   const targets = select?.['targetList'] as unknown[] | undefined;
   if (!select || !targets || targets.length !== 1 || Object.keys(select).some((k) => !['targetList', 'limitOption', 'op'].includes(k))) return [];
@@ -137,6 +144,18 @@ function templateEqualities(parsedText: string, templateCount: number): Template
 
 function clamp(offset: number, text: string): number {
   return Math.max(0, Math.min(offset, text.length));
+}
+
+function unbalancedProblem(alone: SqlParse, text: string): ExpressionProblem {
+  if (/^\s*(select|with|values|table)\b/i.test(text)) {
+    return { offset: 0, message: 'a sub-select must be in parentheses of its own: write `(SELECT ...)`' };
+  }
+  const offset = alone.ok ? 0 : clamp(alone.offset - ALONE.length, text);
+  return {
+    offset,
+    message:
+      'closes a parenthesis it did not open: tenantctl writes the expression inside parentheses, and these would end them early and change how the policy\'s conditions group (`a) OR (b` would OR `b` with everything before it); the parentheses of the expression must balance',
+  };
 }
 
 function syntaxProblem(parse: Extract<SqlParse, { ok: false }>, text: string): ExpressionProblem {

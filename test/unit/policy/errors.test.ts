@@ -143,6 +143,27 @@ const cases: ReadonlyArray<readonly [string, string, readonly string[]]> = [
     ['7:56: filter of policy `p`: must be a single SQL expression; it closes its parentheses and adds FROM, WHERE to the query'],
   ],
   [
+    // Parses inside the compiler's parentheses as `(org = ...) OR (true)`; behind the guard's AND it would be
+    // `visible() AND (org = ...) OR (true)`: every row.
+    'filter that closes its parentheses to OR with what comes before',
+    withPolicies('  - { name: p, type: row_filter, tables: [t], filter: "org = {user.tenant}) OR (true" }\n'),
+    [
+      "7:75: filter of policy `p`: closes a parenthesis it did not open: tenantctl writes the expression inside parentheses, and these would end them early and change how the policy's conditions group (`a) OR (b` would OR `b` with everything before it); the parentheses of the expression must balance",
+    ],
+  ],
+  [
+    // In a view, `('x'), c, ('y') AS "c"`: one more column, under the table's own name (the walker sees the
+    // extra targets and says so before the balance check would).
+    'mask that closes its parentheses to add a column',
+    withPolicies('  - { name: p, type: column_mask, table: t, column: c, mask: "\'x\'), c, (\'y\'" }\n'),
+    ['7:63: mask of policy `p`: must be a single SQL expression; it closes its parentheses and adds more to the query'],
+  ],
+  [
+    'bare sub-select',
+    withPolicies('  - { name: p, type: row_filter, tables: [t], filter: "SELECT true" }\n'),
+    ['7:56: filter of policy `p`: a sub-select must be in parentheses of its own: write `(SELECT ...)`'],
+  ],
+  [
     'DML in an expression',
     withPolicies('  - { name: p, type: row_filter, tables: [t], filter: "(WITH d AS (DELETE FROM t RETURNING 1) SELECT count(*) FROM d) > 0" }\n'),
     ['7:80: filter of policy `p`: contains a data-modifying statement (DELETE); a policy may only read'],
