@@ -1,6 +1,6 @@
 // What the real PostgreSQL parser finds in a `filter` or `mask`, and the checks that need only the parse tree:
-// exactly one expression, no statements, no data-modifying or row-locking subqueries, no system catalogs,
-// no functions with side effects, templates only where they are substituted.
+// exactly one expression whose parentheses balance, no statements, no data-modifying or row-locking subqueries,
+// no system catalogs, no functions with side effects, templates only where they are substituted.
 import type { ColumnRef, ExpressionProblem, FunctionRef, RelationRef, TemplateEquality } from './model.js';
 import { andConjuncts, parseSql, type SqlParse } from './pg-parser.js';
 import { findTemplates, withPlaceholders, type FoundTemplate } from './templates.js';
@@ -16,7 +16,7 @@ export interface ExpressionAnalysis {
   readonly equalities: readonly TemplateEquality[];
 }
 
-/** The expression is checked exactly as the compiler embeds it: inside parentheses. */
+/** The expression is checked as the compiler embeds it: inside parentheses... */
 const PREFIX = 'SELECT (';
 const SUFFIX = ')';
 /** ... and without them (see analyseExpressionUncached). */
