@@ -5,6 +5,11 @@
 -- (SET ROLE changes current_user only; SET SESSION AUTHORIZATION needs a superuser). The lookup functions are
 -- SECURITY DEFINER so that they can read the registry's tenant status, which users may not read themselves;
 -- they return only the caller's own values, and their search_path is pinned.
+--
+-- Every row policy calls these functions and they read tenantctl.principals, so a hand change in this schema
+-- changes what every login sees. apply records the schema's state (functions, policies, privileges, owners,
+-- row security, triggers) right after it runs; plan reports any difference as drift and apply puts the
+-- record back (src/plan/runtime.ts).
 
 CREATE SCHEMA IF NOT EXISTS tenantctl;
 COMMENT ON SCHEMA tenantctl IS 'managed by tenantctl: runtime (principals, attribute lookup, last apply)';

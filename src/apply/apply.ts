@@ -8,6 +8,7 @@ import { isServerError, type ServerErrorFields } from '../pg/errors.js';
 import { literal } from '../pg/quote.js';
 import type { PolicyModel } from '../policy/model.js';
 import { renderPolicy, renderView } from '../plan/render.js';
+import { runtimeNotRestored } from '../plan/runtime.js';
 import { summarize, type Plan, type Step } from '../plan/types.js';
 import { LockTimeoutRetriesExhausted, StatementError } from './errors.js';
 import { planHash, planInTransaction, type SessionOptions, type SessionResult } from './session.js';
@@ -193,7 +194,14 @@ async function recordApplied(
     let rendered: string | undefined;
     let fingerprint: string | null = null;
     if (r.render.kind === 'value') rendered = r.render.value;
-    else if (r.render.kind === 'policy') {
+    else if (r.render.kind === 'runtime') {
+      rendered = catalog.runtimeState;
+      const was = before[r.object];
+      // The same sql/runtime.sql as the record's: the plan put back what was changed by hand, and recording a
+      // state that still differs would make the next plan accept it.
+      const problem = was?.desired === r.desired && rendered !== undefined ? runtimeNotRestored(was.rendered, rendered) : undefined;
+      if (problem !== undefined) throw new Error(problem);
+    } else if (r.render.kind === 'policy') {
       const { schema, table, name } = r.render;
       const key = `${schema}\u0000${table}\u0000${name}`;
       const p = policies.get(key);

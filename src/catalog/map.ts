@@ -165,6 +165,8 @@ export interface AppliedRow {
 export interface RuntimeRow {
   principals: { role: string; kind: string; tenant: string | null; attributes: unknown; context: unknown }[] | null;
   applied: readonly AppliedRow[] | null;
+  /** RUNTIME_STATE_SQL: tenantctl's runtime schema as one JSON text. */
+  runtime_state?: string | null;
 }
 
 export interface RegistryRow {
@@ -340,7 +342,8 @@ export function mapRuntime(row: RuntimeRow): NonNullable<CatalogState['runtime']
     applied[a.object] =
       a.fingerprint === null || a.fingerprint === undefined ? { desired: a.desired, rendered: a.rendered } : { desired: a.desired, rendered: a.rendered, fingerprint: a.fingerprint };
   }
-  return { principals: sortedBy(principals, (a, b) => compareText(a.role, b.role)), applied };
+  const sorted = sortedBy(principals, (a, b) => compareText(a.role, b.role));
+  return row.runtime_state === null || row.runtime_state === undefined ? { principals: sorted, applied } : { principals: sorted, applied, state: row.runtime_state };
 }
 
 /** Undefined when schema_migrations holds no version (no migration has run). */

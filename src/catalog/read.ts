@@ -268,10 +268,54 @@ SELECT 'schema', n.nspname::text, n.nspname::text, g.grantee, g.grantor, g.privi
   FROM pg_catalog.pg_namespace n${ACL_ENTRIES('n.nspacl')}
  WHERE n.nspacl IS NOT NULL AND (${GOVERNED('n')} OR ${PERSONA('n')} OR n.nspname = '${RUNTIME_SCHEMA}')`;
 
+/**
+ * The privileges an ACL gives, as a sorted JSON array of [grantee, privilege, grantable]: a NULL acl as the
+ * built-in defaults it stands for (acldefault of the object type and owner), so that an explicit ACL with the
+ * same privileges renders alike; the grantor left out (who granted does not change who may do what).
+ */
+const RUNTIME_ACL = (acl: string, type: string, owner: string): string =>
+  `COALESCE((SELECT pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_array(${ROLE_NAME('x.grantee')}, x.privilege_type, x.is_grantable))
+     FROM pg_catalog.aclexplode(COALESCE(${acl}, pg_catalog.acldefault(${type}, ${owner}))) AS x), '[]')`;
+
+/**
+ * tenantctl's runtime schema as it is (src/plan/runtime.ts reads it): the schema's owner and privileges; every
+ * relation in it with its owner, row security, privileges (table and column), policies and triggers; every
+ * function with its owner, privileges and definition. One JSON text, built in a fixed order, so that two reads
+ * of an unchanged schema are the same text: apply records it, and plan reports any difference as drift
+ * (the lookups that every row policy calls live here; so does the principals table they read).
+ */
+export const RUNTIME_STATE_SQL = `
+(SELECT pg_catalog.json_build_object(
+   'owner', pg_catalog.pg_get_userbyid(n.nspowner)::text,
+   'acl', ${RUNTIME_ACL('n.nspacl', "'n'", 'n.nspowner')},
+   'relations', COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_object(
+       'name', c.relname::text, 'kind', c.relkind::text, 'owner', pg_catalog.pg_get_userbyid(c.relowner)::text,
+       'rls', c.relrowsecurity, 'force', c.relforcerowsecurity, 'acl', ${RUNTIME_ACL('c.relacl', "CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\"", 'c.relowner')},
+       'columns', COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_array(a.attname::text, ${RUNTIME_ACL('a.attacl', "'c'", 'c.relowner')}) ORDER BY a.attnum)
+                   FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL), '[]'),
+       'policies', COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_object(
+                     'name', p.polname::text, 'command', p.polcmd::text, 'permissive', p.polpermissive,
+                     'roles', pg_catalog.to_json(ARRAY(SELECT ${ROLE_NAME('r')} FROM pg_catalog.unnest(p.polroles) AS r ORDER BY 1)),
+                     'using', pg_catalog.pg_get_expr(p.polqual, p.polrelid), 'withCheck', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)) ORDER BY p.polname)
+                   FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid), '[]'),
+       'triggers', COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_array(t.tgname::text, pg_catalog.pg_get_triggerdef(t.oid)) ORDER BY t.tgname)
+                   FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal), '[]'))
+     ORDER BY c.relname)
+     FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')), '[]'),
+   'functions', COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_object(
+       'name', f.proname::text, 'arguments', f.args, 'kind', f.prokind::text, 'owner', pg_catalog.pg_get_userbyid(f.proowner)::text,
+       'acl', ${RUNTIME_ACL('f.proacl', "'f'", 'f.proowner')},
+       'definition', CASE WHEN f.prokind IN ('f', 'p') THEN pg_catalog.pg_get_functiondef(f.oid) END)
+     ORDER BY f.proname, f.args COLLATE "C")
+     FROM (SELECT pr.*, pg_catalog.pg_get_function_identity_arguments(pr.oid) AS args FROM pg_catalog.pg_proc pr WHERE pr.pronamespace = n.oid) AS f), '[]'))::text
+   FROM pg_catalog.pg_namespace n WHERE n.nspname = '${RUNTIME_SCHEMA}')`;
+
 const PRINCIPALS_SQL = `
 SELECT (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(
                  'role', p.role::text, 'kind', p.kind, 'tenant', p.tenant, 'attributes', p.attributes, 'context', p.context))
-          FROM ${RUNTIME_SCHEMA}.principals p) AS principals`;
+          FROM ${RUNTIME_SCHEMA}.principals p) AS principals,
+       ${RUNTIME_STATE_SQL} AS runtime_state`;
 
 /**
  * tenantctl.applied as rows, not one JSON value: two records per login and one per policy and view (9,000 at
@@ -319,10 +363,10 @@ export async function readCatalog(
   // principals and applied records, the grants) first, the ones the server spends its time on (deparsing
   // policies and views) last. Each result is mapped as soon as it arrives, while the server is still busy with
   // the later ones (the grants and the applied records take 0.1 s to map at 500 tables).
-  const principals = meta.has_principals ? query<Pick<RuntimeRow, 'principals'>>(sql, PRINCIPALS_SQL, []) : Promise.resolve(undefined);
+  const principals = meta.has_principals ? query<Pick<RuntimeRow, 'principals' | 'runtime_state'>>(sql, PRINCIPALS_SQL, []) : Promise.resolve(undefined);
   const applied = meta.has_principals && meta.has_applied ? query<AppliedRow>(sql, appliedSql(meta.has_fingerprint), []) : Promise.resolve([]);
   const [runtime, grants, tables, roles, schemaStates, registry, views, policies] = await Promise.all([
-    Promise.all([principals, applied]).then(([p, a]) => (p?.[0] ? mapRuntime({ principals: p[0].principals, applied: a }) : undefined)),
+    Promise.all([principals, applied]).then(([p, a]) => (p?.[0] ? mapRuntime({ principals: p[0].principals, applied: a, runtime_state: p[0].runtime_state }) : undefined)),
     query<GrantRow>(sql, GRANTS_SQL, kindParams).then(mapGrants),
     query<TableRow>(sql, TABLES_SQL, kindParams).then(mapTables),
     query<RoleRow>(sql, rolesSql(meta.can_read_authid), []).then(mapRoles),
@@ -355,17 +399,25 @@ export interface RenderedObjects extends Pick<CatalogState, 'policies' | 'views'
   readonly policyFingerprints: ReadonlyMap<string, string>;
   /** By `schema\u0000name`. */
   readonly viewFingerprints: ReadonlyMap<string, string>;
+  /** The runtime schema as RUNTIME_STATE_SQL renders it; undefined when it is not installed. */
+  readonly runtimeState?: string;
 }
 
 /**
- * Only the policies and views of the catalog (as readCatalog maps them), with their fingerprints: what apply
- * needs to record right after writing them, without reading roles, tables and grants a second time. Needs
- * tenantctl.applied with its fingerprint column (apply has installed the current runtime by then).
+ * Only the policies and views of the catalog (as readCatalog maps them), with their fingerprints, and the runtime
+ * schema's state: what apply needs to record right after writing them, without reading roles, tables and grants
+ * a second time. Needs tenantctl.applied with its fingerprint column (apply has installed the current runtime
+ * by then).
  */
 export async function readRenderedObjects(sql: postgres.Sql | postgres.TransactionSql, schemas: readonly string[]): Promise<RenderedObjects> {
   const params = [arrayLiteral(schemas)];
-  const [policies, views] = await Promise.all([query<PolicyRow>(sql, policiesSql(true), params), query<ViewRow>(sql, viewsSql(true), params)]);
+  const [policies, views, [runtime]] = await Promise.all([
+    query<PolicyRow>(sql, policiesSql(true), params),
+    query<ViewRow>(sql, viewsSql(true), params),
+    query<{ state: string | null }>(sql, `SELECT ${RUNTIME_STATE_SQL} AS state`, []),
+  ]);
   return {
+    ...(runtime?.state ? { runtimeState: runtime.state } : {}),
     policies: mapPolicies(policies),
     views: mapViews(views),
     policyFingerprints: new Map(policies.map((p) => [`${p.schema}\u0000${p.table}\u0000${p.name}`, p.fingerprint] as const)),

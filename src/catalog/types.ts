@@ -159,8 +159,10 @@ export interface CatalogState {
     readonly principals: readonly CatalogPrincipal[];
     /** tenantctl.applied: object key -> { desired hash, catalog rendering at apply time, and for policies and
      *  views the fingerprint (oid:xmin) of the catalog row whose node tree that rendering was made from }. The key `runtime` holds the hash
-     *  of the installed sql/runtime.sql. */
+     *  of the installed sql/runtime.sql and, as its rendering, the `state` right after that apply. */
     readonly applied: Readonly<Record<string, { readonly desired: string; readonly rendered: string; readonly fingerprint?: string }>>;
+    /** The runtime schema's objects as one JSON text (RUNTIME_STATE_SQL, parsed by src/plan/runtime.ts). */
+    readonly state?: string;
   };
   /** Undefined when the registry migrations have not run. */
   readonly registry?: { readonly schema: string; readonly version: number; readonly tenants: readonly CatalogTenant[] };

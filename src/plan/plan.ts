@@ -30,7 +30,11 @@ import {
   tableSql,
   type PolicySpec,
 } from './statements.js';
+import { runtimeDriftOf } from './runtime.js';
 import type { Action, Effect, Plan, Record as AppliedRecord, Step } from './types.js';
+
+/** The object name of the runtime's step. */
+export const RUNTIME_OBJECT = 'schema tenantctl (runtime)';
 
 export interface PlanOptions {
   /** Drop login roles that tenantctl created and the file no longer lists. */
@@ -61,6 +65,7 @@ const PHASE = {
   dropPolicies: 12,
   dropViews: 13,
   revokeMemberships: 14,
+  runtimeExtras: 15,
   dropRoles: 16,
 } as const;
 
@@ -80,10 +85,21 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   };
 
   // -- runtime schema ------------------------------------------------------------------------------------------
-  if (applied[RUNTIME_KEY]?.desired !== desired.runtime.hash || !catalog.runtime) {
-    step(PHASE.runtime, 'schema tenantctl (runtime)', catalog.runtime ? 'update' : 'create', 'neutral', [desired.runtime.sql]);
+  const recordedRuntime = applied[RUNTIME_KEY];
+  if (recordedRuntime?.desired !== desired.runtime.hash || !catalog.runtime) {
+    step(PHASE.runtime, RUNTIME_OBJECT, catalog.runtime ? 'update' : 'create', 'neutral', [desired.runtime.sql]);
+  } else {
+    // The same runtime as the last apply installed: what differs from its record was changed by hand.
+    const drift = runtimeDriftOf(recordedRuntime.rendered, catalog.runtime.state);
+    if (drift && drift.changed.length > 0) {
+      step(PHASE.runtime, RUNTIME_OBJECT, 'update', 'review', [...drift.before, ...drift.after], `drift: changed outside tenantctl: ${drift.changed.join(', ')}`);
+    }
+    for (const extra of drift?.extras ?? []) {
+      step(PHASE.runtimeExtras, extra.object, 'drop', 'narrows', [extra.sql], 'drift: not created by tenantctl (schema tenantctl holds its runtime only)');
+    }
+    for (const g of drift?.gone ?? []) notes.push(`${g} was in schema tenantctl at the last apply and is gone: tenantctl does not create it again`);
   }
-  records.push({ object: RUNTIME_KEY, desired: desired.runtime.hash, render: { kind: 'value', value: desired.runtime.hash } });
+  records.push({ object: RUNTIME_KEY, desired: desired.runtime.hash, render: { kind: 'runtime' } });
   // The governed schemas, for the next plan to start reading the catalog before it has checked the file.
   const schemaList = JSON.stringify(desired.schemas);
   records.push({ object: RECORDED_SCHEMAS_KEY, desired: schemaList, render: { kind: 'value', value: schemaList } });

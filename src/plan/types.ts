@@ -25,7 +25,7 @@ export interface Record {
   readonly object: string;
   readonly desired: string;
   /** How to render the object from the catalog after apply; `value` when it is known up front. */
-  readonly render: { readonly kind: 'policy'; readonly schema: string; readonly table: string; readonly name: string } | { readonly kind: 'view'; readonly schema: string; readonly name: string } | { readonly kind: 'value'; readonly value: string };
+  readonly render: { readonly kind: 'policy'; readonly schema: string; readonly table: string; readonly name: string } | { readonly kind: 'view'; readonly schema: string; readonly name: string } | { readonly kind: 'runtime' } | { readonly kind: 'value'; readonly value: string };
 }
 
 export interface Plan {

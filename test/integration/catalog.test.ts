@@ -11,6 +11,7 @@ import { expandGrants } from '../../src/catalog/grants.js';
 import { arrayLiteral, readCatalog } from '../../src/catalog/read.js';
 import type { CatalogColumn, CatalogGrant, CatalogState } from '../../src/catalog/types.js';
 import { ident } from '../../src/pg/quote.js';
+import { parseRuntimeState } from '../../src/plan/runtime.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
 
 const FIXTURE = readFileSync(new URL('../../fixtures/demo_ecommerce/schema.sql', import.meta.url), 'utf8');
@@ -318,7 +319,8 @@ describe('readCatalog: the demo fixture with partitions, RLS, personas, grants, 
   });
 
   it('reads the runtime principals and the last apply, keyed by object', () => {
-    expect(state.runtime).toEqual({
+    const { state: runtimeState, ...runtime } = state.runtime!;
+    expect(runtime).toEqual({
       principals: [
         { role: role.alice, kind: 'user', tenant: 'acme', attributes: { region: 'eu', level: 3, teams: ['a', 'b'] }, context: {} },
         { role: role.app, kind: 'app', attributes: {}, context: { tenant: { setting: 'app.tenant', type: 'text' } } },
@@ -326,6 +328,21 @@ describe('readCatalog: the demo fixture with partitions, RLS, personas, grants, 
       applied: { 'policy:public.customers': { desired: 'h1', rendered: 'r1' }, runtime: { desired: 'h-runtime', rendered: 'r-runtime' } },
     });
     expect(Object.keys(state.runtime!.applied)).toEqual(['policy:public.customers', 'runtime']);
+    // The runtime schema itself, as apply records it for drift detection (src/plan/runtime.ts).
+    const parsed = parseRuntimeState(runtimeState);
+    expect(parsed?.owner).toBe(su);
+    expect(parsed?.relations.map((r) => [r.name, r.kind, r.owner, r.rls, r.force, r.policies.map((p) => [p.name, p.command, p.roles, p.using])])).toEqual([
+      ['applied', 'r', su, false, false, []],
+      ['principals', 'r', su, true, true, [['manage', '*', [su], 'true'], ['own_row', 'r', ['public'], '(role = SESSION_USER)']]],
+    ]);
+    expect(parsed?.functions.map((f) => [`${f.name}(${f.arguments})`, f.acl, f.definition?.startsWith(`CREATE OR REPLACE FUNCTION tenantctl.${f.name}(`)])).toEqual([
+      ['app_tenant(context jsonb, OUT id uuid, OUT slug text, OUT status text)', [[su, 'EXECUTE', false]], true],
+      ...['attr(attribute text)', 'current_tenant(OUT id uuid, OUT slug text, OUT status text)', 'visible()', 'writable()', 'writable_attr(attribute text)'].map((f) => [
+        f,
+        [[su, 'EXECUTE', false], ['public', 'EXECUTE', false]],
+        true,
+      ]),
+    ]);
   });
 
   it('reads the registry version and tenants', () => {

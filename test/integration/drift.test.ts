@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { applyFile, DEMO_POLICIES, demoDatabase, demoEnv, policyFile, type DemoDatabase } from '../helpers/demo.js';
+import { applyFile, DEMO_POLICIES, demoDatabase, demoEnv, login, policyFile, type DemoDatabase } from '../helpers/demo.js';
 
 interface PlanChange {
   object: string;
@@ -239,6 +239,122 @@ describe('drift made by hand is detected with its fix, and apply converges', () 
     expect(r.stdout).toContain('| update | `row security on public.orders` | narrows |  |\n');
     expect(r.stdout).toContain('ALTER TABLE "public"."orders" FORCE ROW LEVEL SECURITY;');
     await expectConverges();
+  });
+});
+
+// tenantctl's runtime schema: every row policy calls its lookups, and they read its principals table. A hand
+// change there changes what every login sees without touching a governed table; plan must name it (it used to
+// say "No changes."), and apply must put back exactly what the last apply recorded.
+describe("drift in tenantctl's runtime schema is detected and put back", () => {
+  const functionDef = async (name: string): Promise<string> =>
+    ((await db.sql.unsafe(`SELECT pg_get_functiondef('tenantctl.${name}'::regprocedure) AS d`))[0]?.['d'] as string);
+  const ordersOf = async (user: string): Promise<string[]> => {
+    const sql = login(db, user);
+    try {
+      return (await sql.unsafe('SELECT DISTINCT org FROM orders ORDER BY org')).map((r) => r['org'] as string);
+    } finally {
+      await sql.end();
+    }
+  };
+
+  it('a lookup function replaced (attr returns another tenant): the login read it; plan names it; apply restores the definition', async () => {
+    const original = await functionDef('attr(text)');
+    expect(await ordersOf(A)).toEqual(['acme']);
+    await db.sql.unsafe(`CREATE OR REPLACE FUNCTION tenantctl.attr(attribute text) RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+                         SET search_path = pg_catalog, pg_temp AS $$ SELECT 'globex'::text $$`);
+    expect(await ordersOf(A)).toEqual(['globex']);
+    const r = await plan();
+    expect(r.code).toBe(2);
+    expect(r.changes.map(brief)).toEqual([
+      ['schema tenantctl (runtime)', 'update', 'review', 'drift: changed outside tenantctl: function tenantctl.attr(attribute text)', [original]],
+    ]);
+    expect(r.summary['drift']).toBe(1);
+    await expectConverges();
+    expect(await functionDef('attr(text)')).toBe(original);
+    expect(await ordersOf(A)).toEqual(['acme']);
+  });
+
+  it('principals opened: a policy that shows and writes every row, UPDATE granted, row security not forced', async () => {
+    await db.sql.unsafe(`CREATE POLICY backdoor ON tenantctl.principals FOR ALL TO PUBLIC USING (true) WITH CHECK (true)`);
+    await db.sql.unsafe(`GRANT UPDATE (tenant) ON tenantctl.principals TO "${A}"`);
+    await db.sql.unsafe(`GRANT INSERT ON tenantctl.principals TO PUBLIC`);
+    await db.sql.unsafe(`ALTER TABLE tenantctl.principals NO FORCE ROW LEVEL SECURITY`);
+    // What it allowed: the login moves itself to another tenant.
+    const sql = login(db, A);
+    try {
+      await sql.unsafe(`UPDATE tenantctl.principals SET tenant = 'globex' WHERE role = session_user`);
+    } finally {
+      await sql.end();
+    }
+    expect(await ordersOf(A)).toEqual(['globex']);
+    const r = await plan();
+    expect(r.code).toBe(2);
+    expect(r.changes.map((c) => [c.object, c.action, c.effect, c.reason])).toEqual([
+      [
+        'schema tenantctl (runtime)',
+        'update',
+        'review',
+        'drift: changed outside tenantctl: row security on table tenantctl.principals, privileges on table tenantctl.principals, policy backdoor on tenantctl.principals',
+      ],
+      [`principal ${A}`, 'update', 'review', undefined],
+    ]);
+    expect(r.changes[0]?.sql).toEqual([
+      'ALTER TABLE "tenantctl"."principals" FORCE ROW LEVEL SECURITY',
+      'REVOKE INSERT ON TABLE "tenantctl"."principals" FROM PUBLIC CASCADE',
+      `REVOKE UPDATE ("tenant") ON TABLE "tenantctl"."principals" FROM "${A}" CASCADE`,
+      'DROP POLICY "backdoor" ON "tenantctl"."principals"',
+    ]);
+    await expectConverges();
+    expect(await ordersOf(A)).toEqual(['acme']);
+    const again = login(db, A);
+    try {
+      await expect(again.unsafe(`UPDATE tenantctl.principals SET tenant = 'globex' WHERE role = session_user`)).rejects.toMatchObject({
+        code: '42501',
+        message: 'permission denied for table principals',
+      });
+    } finally {
+      await again.end();
+    }
+    expect(await db.sql`SELECT polname::text AS name FROM pg_policy WHERE polrelid = 'tenantctl.principals'::regclass ORDER BY 1`).toEqual([
+      { name: 'manage' },
+      { name: 'own_row' },
+    ]);
+  });
+
+  it('objects added to the schema (a view of every principal, a trigger and its function): dropped', async () => {
+    await db.sql.unsafe(`CREATE VIEW tenantctl.everyone AS SELECT role, tenant FROM tenantctl.principals`);
+    await db.sql.unsafe(`GRANT SELECT ON tenantctl.everyone TO PUBLIC`);
+    await db.sql.unsafe(`CREATE FUNCTION tenantctl.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`);
+    await db.sql.unsafe(`CREATE TRIGGER touch BEFORE UPDATE ON tenantctl.principals FOR EACH ROW EXECUTE FUNCTION tenantctl.touch()`);
+    const r = await plan();
+    expect(r.code).toBe(2);
+    expect(r.changes.map(brief)).toEqual([
+      ['schema tenantctl (runtime)', 'update', 'review', 'drift: changed outside tenantctl: trigger touch on tenantctl.principals', ['DROP TRIGGER "touch" ON "tenantctl"."principals"']],
+      ['function tenantctl.touch()', 'drop', 'narrows', 'drift: not created by tenantctl (schema tenantctl holds its runtime only)', ['DROP FUNCTION "tenantctl"."touch"()']],
+      ['view tenantctl.everyone', 'drop', 'narrows', 'drift: not created by tenantctl (schema tenantctl holds its runtime only)', ['DROP VIEW "tenantctl"."everyone"']],
+    ]);
+    await expectConverges();
+    expect(await db.sql`SELECT to_regclass('tenantctl.everyone') IS NULL AS gone, to_regprocedure('tenantctl.touch()') IS NULL AS fn_gone`).toEqual([{ gone: true, fn_gone: true }]);
+  });
+
+  it("EXECUTE on a lookup revoked from PUBLIC and another lookup's owner changed: granted and owned again", async () => {
+    const [{ owner } = { owner: '' }] = await db.sql<{ owner: string }[]>`SELECT pg_get_userbyid(proowner)::text AS owner FROM pg_proc WHERE oid = 'tenantctl.visible()'::regprocedure`;
+    await db.sql.unsafe(`REVOKE EXECUTE ON FUNCTION tenantctl.attr(text) FROM PUBLIC`);
+    await db.sql.unsafe(`ALTER FUNCTION tenantctl.visible() OWNER TO "${B}"`);
+    await expect(ordersOf(A)).rejects.toMatchObject({ code: '42501', message: 'permission denied for function attr' });
+    const r = await plan();
+    expect(r.code).toBe(2);
+    expect(r.changes.map(brief)).toEqual([
+      [
+        'schema tenantctl (runtime)',
+        'update',
+        'review',
+        'drift: changed outside tenantctl: privileges on function tenantctl.attr(attribute text), function tenantctl.visible()',
+        [`ALTER FUNCTION "tenantctl"."visible"() OWNER TO "${owner}"`, 'GRANT EXECUTE ON FUNCTION "tenantctl"."attr"(attribute text) TO PUBLIC'],
+      ],
+    ]);
+    await expectConverges();
+    expect(await ordersOf(A)).toEqual(['acme']);
   });
 });
 

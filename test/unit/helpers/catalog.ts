@@ -255,6 +255,7 @@ export function appliedCatalog(desired: DesiredState, base: CatalogState): Catal
   for (const r of records) {
     let rendered: string;
     if (r.render.kind === 'value') rendered = r.render.value;
+    else if (r.render.kind === 'runtime') rendered = APPLIED_RUNTIME_STATE;
     else if (r.render.kind === 'view') {
       const { schema, name } = r.render;
       rendered = renderView(views.find((v) => v.schema === schema && v.name === name) as CatalogView);
@@ -269,9 +270,25 @@ export function appliedCatalog(desired: DesiredState, base: CatalogState): Catal
     runtime: {
       principals: desired.principals.map((p) => ({ role: p.role, kind: p.kind, ...(p.tenant === null ? {} : { tenant: p.tenant }), attributes: p.attributes, context: p.context })),
       applied,
+      state: APPLIED_RUNTIME_STATE,
     },
   };
 }
+
+/** The runtime schema of an applied catalog (RUNTIME_STATE_SQL's shape), recorded and read alike. */
+export const APPLIED_RUNTIME_STATE = JSON.stringify({
+  owner: 'admin',
+  acl: [['admin', 'CREATE', false], ['admin', 'USAGE', false], ['public', 'USAGE', false]],
+  relations: [
+    { name: 'applied', kind: 'r', owner: 'admin', rls: false, force: false, acl: [['admin', 'SELECT', false]], columns: [], policies: [], triggers: [] },
+    {
+      name: 'principals', kind: 'r', owner: 'admin', rls: true, force: true, acl: [['admin', 'SELECT', false], ['public', 'SELECT', false]], columns: [],
+      policies: [{ name: 'own_row', command: 'r', permissive: true, roles: ['public'], using: '(role = SESSION_USER)', withCheck: null }],
+      triggers: [],
+    },
+  ],
+  functions: [{ name: 'visible', arguments: '', kind: 'f', owner: 'admin', acl: [['admin', 'EXECUTE', false], ['public', 'EXECUTE', false]], definition: 'CREATE OR REPLACE FUNCTION tenantctl.visible() RETURNS boolean LANGUAGE sql AS $$ SELECT false $$' }],
+});
 
 export function planOf(desired: DesiredState, cat: CatalogState, options: Partial<PlanOptions> = {}): Plan {
   return plan(desired, cat, { prune: false, scram: fixedScram, ...options });
