@@ -236,6 +236,7 @@ const ACL_ENTRIES = (acl: string): string => `
      GROUP BY a.grantee, a.grantor) AS g`;
 
 /**
+ * $2: the registry schema (its tables' grants: data-plane logins must hold none).
  * Explicit ACLs only: a NULL acl means the built-in defaults, which are not synthesized. Aggregated per object,
  * grantee and grantor (column grants: per table, grantee and grantor, each privilege with its columns), the
  * CatalogGrantSets mapGrants makes of them: at 500 tables and 4 personas, 50,000 privilege rows were 8,000
@@ -247,7 +248,7 @@ SELECT CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END AS object_kind
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace${ACL_ENTRIES('c.relacl')}
  WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-   AND (${IN_SCOPE('c', 'n')} OR n.nspname = '${RUNTIME_SCHEMA}')
+   AND (${IN_SCOPE('c', 'n')} OR n.nspname = '${RUNTIME_SCHEMA}' OR n.nspname = $2::name)
 UNION ALL
 SELECT 'column', n.nspname::text, c.relname::text, g.grantee, g.grantor, g.privileges
   FROM pg_catalog.pg_class c
@@ -262,11 +263,11 @@ SELECT 'column', n.nspname::text, c.relname::text, g.grantee, g.grantor, g.privi
              GROUP BY a.grantee, a.grantor, a.privilege_type, a.is_grantable) AS x
      GROUP BY x.grantee, x.grantor) AS g
  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
-   AND (${IN_SCOPE('c', 'n')} OR n.nspname = '${RUNTIME_SCHEMA}')
+   AND (${IN_SCOPE('c', 'n')} OR n.nspname = '${RUNTIME_SCHEMA}' OR n.nspname = $2::name)
 UNION ALL
 SELECT 'schema', n.nspname::text, n.nspname::text, g.grantee, g.grantor, g.privileges
   FROM pg_catalog.pg_namespace n${ACL_ENTRIES('n.nspacl')}
- WHERE n.nspacl IS NOT NULL AND (${GOVERNED('n')} OR ${PERSONA('n')} OR n.nspname = '${RUNTIME_SCHEMA}')`;
+ WHERE n.nspacl IS NOT NULL AND (${GOVERNED('n')} OR ${PERSONA('n')} OR n.nspname = '${RUNTIME_SCHEMA}' OR n.nspname = $2::name)`;
 
 /**
  * The privileges an ACL gives, as a sorted JSON array of [grantee, privilege, grantable]: a NULL acl as the
@@ -367,7 +368,7 @@ export async function readCatalog(
   const applied = meta.has_principals && meta.has_applied ? query<AppliedRow>(sql, appliedSql(meta.has_fingerprint), []) : Promise.resolve([]);
   const [runtime, grants, tables, roles, schemaStates, registry, views, policies] = await Promise.all([
     Promise.all([principals, applied]).then(([p, a]) => (p?.[0] ? mapRuntime({ principals: p[0].principals, applied: a, runtime_state: p[0].runtime_state }) : undefined)),
-    query<GrantRow>(sql, GRANTS_SQL, kindParams).then(mapGrants),
+    query<GrantRow>(sql, GRANTS_SQL, [...kindParams, registrySchema]).then(mapGrants),
     query<TableRow>(sql, TABLES_SQL, kindParams).then(mapTables),
     query<RoleRow>(sql, rolesSql(meta.can_read_authid), []).then(mapRoles),
     query<SchemaRow>(sql, SCHEMAS_SQL, [arrayLiteral(schemas), registrySchema]).then(mapSchemas),

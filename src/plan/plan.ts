@@ -2,7 +2,7 @@
 // step's statements are valid when they run (roles before grants, views after tables, drops last and in
 // reverse dependency order), and the per-login steps come before the table-locking ones (see PHASE).
 import { expandGrants } from '../catalog/grants.js';
-import { RECORDED_SCHEMAS_KEY, type CatalogGrant, type CatalogPolicy, type CatalogRole, type CatalogState, type CatalogView } from '../catalog/types.js';
+import { RECORDED_SCHEMAS_KEY, type CatalogGrant, type CatalogGrantSet, type CatalogPolicy, type CatalogRole, type CatalogState, type CatalogView } from '../catalog/types.js';
 import { MANAGED_MARKER, PERSONA_PREFIX, type DesiredRole, type DesiredState, type Persona, type TableName } from '../compile/types.js';
 import { ident, literal, qualified } from '../pg/quote.js';
 import { scramMatches, scramVerifier } from '../pg/scram.js';
@@ -310,22 +310,32 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
 
   // Direct grants on governed tables (and their columns) and on persona views to PUBLIC, to a login tenantctl
   // manages or to one of its group roles: data-plane users get access only through their persona, so any such
-  // grant was made by hand. Roles tenantctl does not manage are left alone.
+  // grant was made by hand. The same on the tenant registry's tables, which they never read (the lookups read
+  // it as their definer): SELECT there lists every tenant, UPDATE unfreezes one. Roles tenantctl does not
+  // manage are left alone.
   const governedKeys = new Set(desired.governedTables.map((t) => `${t.schema}.${t.name}`));
   const managedGrantees = new Set([...desired.roles.filter((r) => r.kind === 'user' || r.kind === 'app' || r.kind === 'group').map((r) => r.name), ...localLogins]);
+  const registrySchema = catalog.registry?.schema;
   // Whole sets qualify or not (every condition is on the object and the grantee): only those are listed.
-  const stray = expandGrants(
-    catalog.grants.filter(
-      (g) =>
-        (g.grantee === 'public' || managedGrantees.has(g.grantee)) &&
-        (g.objectKind === 'table' || g.objectKind === 'column') &&
-        (governedKeys.has(`${g.schema}.${g.name}`) || localPersonas.has(g.schema)) &&
-        ownerOf(g) !== g.grantee,
-    ),
+  const strayTo = (inScope: (g: CatalogGrantSet) => boolean): CatalogGrant[] =>
+    expandGrants(catalog.grants.filter((g) => (g.grantee === 'public' || managedGrantees.has(g.grantee)) && inScope(g) && ownerOf(g) !== g.grantee));
+  const onTable = (g: CatalogGrantSet): boolean => g.objectKind === 'table' || g.objectKind === 'column';
+  const strayGrants = (list: CatalogGrant[], why: string): void => {
+    for (const [object, sql] of groupGrants(list, 'REVOKE')) {
+      const grantee = object.slice(object.lastIndexOf(' for ') + 5);
+      step(PHASE.revokes, object, 'drop', 'narrows', sql, `drift: granted outside tenantctl to ${grantee === 'public' ? 'PUBLIC' : grantee}, ${why}`);
+    }
+  };
+  strayGrants(
+    strayTo((g) => onTable(g) && (governedKeys.has(`${g.schema}.${g.name}`) || localPersonas.has(g.schema))),
+    'who may read only through a persona',
   );
-  for (const [object, sql] of groupGrants(stray, 'REVOKE')) {
-    const grantee = object.slice(object.lastIndexOf(' for ') + 5);
-    step(PHASE.revokes, object, 'drop', 'narrows', sql, `drift: granted outside tenantctl to ${grantee === 'public' ? 'PUBLIC' : grantee}, who may read only through a persona`);
+  if (registrySchema !== undefined) {
+    strayGrants(
+      // Its schema's privileges too (USAGE, CREATE), unless it is also a governed schema (not compared there).
+      strayTo((g) => g.schema === registrySchema && (g.objectKind === 'schema' ? !desired.schemas.includes(g.schema) : onTable(g) && !governedKeys.has(`${g.schema}.${g.name}`))),
+      'who may not read or write the tenant registry (the lookups read it for them)',
+    );
   }
 
   // Managed policies that no persona wants any more (a persona changed or went away). A policy on a governed

@@ -358,6 +358,31 @@ describe("drift in tenantctl's runtime schema is detected and put back", () => {
   });
 });
 
+describe('the tenant registry', () => {
+  it('grants on its tables to PUBLIC or a managed login: revoked (a login listed every tenant and could unfreeze its own)', async () => {
+    await db.sql.unsafe(`GRANT USAGE ON SCHEMA tenant_registry TO PUBLIC`);
+    await db.sql.unsafe(`GRANT SELECT ON tenant_registry.tenants TO PUBLIC`);
+    await db.sql.unsafe(`GRANT UPDATE (status) ON tenant_registry.tenants TO "${A}"`);
+    const sql = login(db, A);
+    try {
+      expect((await sql.unsafe('SELECT count(*)::int AS n FROM tenant_registry.tenants'))[0]?.['n']).toBeGreaterThan(1);
+      const r = await plan();
+      expect(r.code).toBe(2);
+      const why = 'who may not read or write the tenant registry (the lookups read it for them)';
+      // In the catalog's grant order: column, schema, table.
+      expect(r.changes.map(brief)).toEqual([
+        [`privileges on tenant_registry.tenants for ${A}`, 'drop', 'narrows', `drift: granted outside tenantctl to ${A}, ${why}`, [`REVOKE UPDATE ("status") ON TABLE "tenant_registry"."tenants" FROM "${A}"`]],
+        ['schema privileges on tenant_registry for public', 'drop', 'narrows', `drift: granted outside tenantctl to PUBLIC, ${why}`, ['REVOKE USAGE ON SCHEMA "tenant_registry" FROM PUBLIC']],
+        ['privileges on tenant_registry.tenants for public', 'drop', 'narrows', `drift: granted outside tenantctl to PUBLIC, ${why}`, ['REVOKE SELECT ON TABLE "tenant_registry"."tenants" FROM PUBLIC']],
+      ]);
+      await expectConverges();
+      await expect(sql.unsafe('SELECT count(*) FROM tenant_registry.tenants')).rejects.toMatchObject({ code: '42501', message: 'permission denied for schema tenant_registry' });
+    } finally {
+      await sql.end();
+    }
+  });
+});
+
 describe('flag errors', () => {
   it('--allow-review without --fail-on: exit 1 before connecting, nothing changed', async () => {
     const r = await runCli(['plan', file, '--allow-review'], { env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' } });
