@@ -281,12 +281,14 @@ const RUNTIME_ACL = (acl: string, type: string, owner: string): string =>
 /**
  * tenantctl's runtime schema as it is (src/plan/runtime.ts reads it): the schema's owner and privileges; every
  * relation in it with its owner, row security, privileges (table and column), policies and triggers; every
- * function with its owner, privileges and definition. One JSON text, built in a fixed order, so that two reads
+ * function with its owner, privileges and definition; and the server's major version, whose deparser wrote
+ * the definitions. One JSON text, built in a fixed order, so that two reads
  * of an unchanged schema are the same text: apply records it, and plan reports any difference as drift
  * (the lookups that every row policy calls live here; so does the principals table they read).
  */
 export const RUNTIME_STATE_SQL = `
 (SELECT pg_catalog.json_build_object(
+   'major', pg_catalog.current_setting('server_version_num')::int / 10000,
    'owner', pg_catalog.pg_get_userbyid(n.nspowner)::text,
    'acl', ${RUNTIME_ACL('n.nspacl', "'n'", 'n.nspowner')},
    'relations', COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_object(

@@ -30,7 +30,7 @@ import {
   tableSql,
   type PolicySpec,
 } from './statements.js';
-import { runtimeDriftOf } from './runtime.js';
+import { compareRuntime } from './runtime.js';
 import type { Action, Effect, Plan, Record as AppliedRecord, Step } from './types.js';
 
 /** The object name of the runtime's step. */
@@ -90,7 +90,11 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
     step(PHASE.runtime, RUNTIME_OBJECT, catalog.runtime ? 'update' : 'create', 'neutral', [desired.runtime.sql]);
   } else {
     // The same runtime as the last apply installed: what differs from its record was changed by hand.
-    const drift = runtimeDriftOf(recordedRuntime.rendered, catalog.runtime.state);
+    const compared = compareRuntime(recordedRuntime.rendered, catalog.runtime.state);
+    const drift = compared.kind === 'drift' ? compared.drift : undefined;
+    if (compared.kind === 'upgraded') {
+      step(PHASE.runtime, RUNTIME_OBJECT, 'update', 'neutral', [desired.runtime.sql], `recorded on PostgreSQL ${compared.from}, now ${compared.to}: installed again to record it anew`);
+    }
     if (drift && drift.changed.length > 0) {
       step(PHASE.runtime, RUNTIME_OBJECT, 'update', 'review', [...drift.before, ...drift.after], `drift: changed outside tenantctl: ${drift.changed.join(', ')}`);
     }

@@ -51,6 +51,8 @@ export interface RuntimeFunction {
 }
 
 export interface RuntimeState {
+  /** The server's major version (its deparser wrote the definitions): another one's text is not comparable. */
+  readonly major?: number;
   readonly owner: string;
   readonly acl: RuntimeAcl;
   readonly relations: readonly RuntimeRelation[];
@@ -252,12 +254,26 @@ export function runtimeDrift(recorded: RuntimeState, now: RuntimeState): Runtime
   return { changed, before, after, extras, gone };
 }
 
-/** runtimeDrift of two renderings; undefined when they are the same text or either is not a state. */
-export function runtimeDriftOf(recorded: string, now: string | undefined): RuntimeDrift | undefined {
-  if (now === undefined || recorded === now) return undefined;
+/**
+ * How the runtime now compares with the record: `same` (or nothing to compare with: no state, an earlier
+ * version's record), `drift`, or `upgraded` when the record was made on another PostgreSQL major, whose
+ * deparser may write the same definitions differently (pg_upgrade): then nothing can be called drift, and the
+ * runtime is installed again to record it anew.
+ */
+export function compareRuntime(recorded: string, now: string | undefined): { kind: 'same' } | { kind: 'upgraded'; from: number; to: number } | { kind: 'drift'; drift: RuntimeDrift } {
+  if (now === undefined || recorded === now) return { kind: 'same' };
   const r = parseRuntimeState(recorded);
   const n = parseRuntimeState(now);
-  return r && n ? runtimeDrift(r, n) : undefined;
+  if (!r || !n) return { kind: 'same' };
+  if (r.major !== n.major) return { kind: 'upgraded', from: r.major ?? 0, to: n.major ?? 0 };
+  const drift = runtimeDrift(r, n);
+  return drift ? { kind: 'drift', drift } : { kind: 'same' };
+}
+
+/** runtimeDrift of two renderings; undefined when there is nothing to call drift (see compareRuntime). */
+export function runtimeDriftOf(recorded: string, now: string | undefined): RuntimeDrift | undefined {
+  const c = compareRuntime(recorded, now);
+  return c.kind === 'drift' ? c.drift : undefined;
 }
 
 /**

@@ -277,6 +277,7 @@ export function appliedCatalog(desired: DesiredState, base: CatalogState): Catal
 
 /** The runtime schema of an applied catalog (RUNTIME_STATE_SQL's shape), recorded and read alike. */
 export const APPLIED_RUNTIME_STATE = JSON.stringify({
+  major: 15,
   owner: 'admin',
   acl: [['admin', 'CREATE', false], ['admin', 'USAGE', false], ['public', 'USAGE', false]],
   relations: [

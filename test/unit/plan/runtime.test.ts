@@ -170,6 +170,15 @@ assignments:
     expect(planOf(desired, withState(changed, { desired: hash, rendered: hash })).steps).toEqual([]);
   });
 
+  test('recorded on another PostgreSQL major (pg_upgrade): installed again to record it anew, not drift', () => {
+    const upgraded = JSON.stringify({ ...withPrincipals(RECORDED, { force: false }), major: 18 });
+    const result = planOf(desired, withState(upgraded));
+    expect(result.steps.map((s) => [s.object, s.action, s.effect, s.reason, s.sql])).toEqual([
+      ['schema tenantctl (runtime)', 'update', 'neutral', 'recorded on PostgreSQL 15, now 18: installed again to record it anew', [desired.runtime.sql]],
+    ]);
+    expect(runtimeNotRestored(APPLIED_RUNTIME_STATE, upgraded)).toBeUndefined();
+  });
+
   test('a new runtime version: installed again whatever the state, not reported as drift', () => {
     const changed = JSON.stringify(withPrincipals(RECORDED, { force: false }));
     const result = planOf(desired, withState(changed, { desired: 'an older runtime', rendered: APPLIED_RUNTIME_STATE }));
