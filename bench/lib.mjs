@@ -90,6 +90,22 @@ export function ms(t0) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+// A fixed single-threaded CPU workload in a fresh Node process (allocate 200,000 small objects, JSON round
+// trip, sort: the kind of work a CLI run does), its own time in ms without Node's start-up. The 2-core VM the
+// figures come from changes speed by half within an hour; the tool's times are to be read against this, taken
+// right before and after them. Lower is faster.
+const CPU_CHECK = `const t = process.hrtime.bigint(); const a = [];
+for (let i = 0; i < 200000; i++) a.push({ k: 'k' + ((i * 7919) % 200000), v: i, s: 'x'.repeat(i % 50) });
+const b = JSON.parse(JSON.stringify(a)); b.sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0));
+console.log(Number(process.hrtime.bigint() - t) / 1e6);`;
+
+/** Median of `runs` CPU_CHECK runs, in ms. */
+export function cpuCheck(runs = 3) {
+  const xs = [];
+  for (let i = 0; i < runs; i++) xs.push(Number(execFileSync(process.execPath, ['-e', CPU_CHECK], { encoding: 'utf8' }).trim()));
+  return Math.round(median(xs));
+}
+
 /** The machine and software a figure was measured on. */
 export async function machine(cluster) {
   const sql = login(cluster.url());

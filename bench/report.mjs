@@ -133,6 +133,11 @@ function section2(r) {
   }
   out.push('');
   out.push('"Catalog statistics current": the same no-op plan after a database-wide `ANALYZE` (what autovacuum does some time after a large apply); right after the cold apply the planner still has the statistics of the empty catalog for the catalog queries.');
+  const checks = r.scenarios.filter((s) => s.cpuCheck);
+  if (checks.length > 0) {
+    out.push('');
+    out.push(`How fast the machine was while the plans ran: a fixed CPU workload in a fresh Node process (\`cpuCheck\` in \`bench/lib.mjs\`: 200,000 small objects, a JSON round trip, a sort; lower is faster) took ${checks.map((s) => `${s.cpuCheck.before} ms before and ${s.cpuCheck.after} ms after the ${s.tables}-table plans`).join(', ')}. This 2-core VM changes speed by half within an hour; compare plan times of different runs only together with this figure.`);
+  }
   out.push('');
   out.push('Targets (issue #9): no-op plan under 1 s, cold apply under 20 s on this 2-core machine; the number of catalog queries must not grow with the number of tables.');
   out.push('');

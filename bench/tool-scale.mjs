@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import YAML from 'yaml';
 import { scramVerifier } from '../dist/pg/scram.js';
-import { benchCluster, cli, log, login, machine, num, parseFlags, urlFor, writeResult, PASSWORD, ROOT } from './lib.mjs';
+import { benchCluster, cli, cpuCheck, log, login, machine, num, parseFlags, urlFor, writeResult, PASSWORD, ROOT } from './lib.mjs';
 
 // Imported by bench/tool-scale-env.mjs for its generators: flags are this script's only when it is the one run.
 const flags = import.meta.url === `file://${process.argv[1]}` ? parseFlags() : {};
@@ -131,6 +131,7 @@ async function scenario(cluster, logFile, tables, verifier) {
   await personas.end();
   r.personas = p.n;
   r.rlsPolicies = rls.n;
+  r.cpuCheck = { before: cpuCheck() };
   r.noopPlan = [];
   for (let k = 0; k < PLAN_RUNS; k++) {
     const noop = await countStatements(logFile, async () => cli(['plan', file], env));
@@ -150,6 +151,7 @@ async function scenario(cluster, logFile, tables, verifier) {
     if (!/No changes/.test(noop.result.stdout)) throw new Error(`no-op plan printed:\n${noop.result.stdout.slice(0, 2000)}`);
     r.noopPlanAnalyzed.push({ ms: noop.result.ms, statements: noop.statements });
   }
+  r.cpuCheck.after = cpuCheck();
   // One line changed: the first mask's expression.
   const changed = text.replace(`'***@' || split_part(email, '@', 2)`, `'[hidden]'`);
   if (changed === text) throw new Error('the one-line change did not apply');
