@@ -217,8 +217,8 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   const ownerOf = (g: { schema: string; name: string }): string | undefined => owners.get(g.schema)?.get(g.name);
   // Grants held by persona roles, against which the loop below checks the ones it wants as it goes.
   const grants = new PersonaGrants(catalog.grants, personaRoles, ownerOf);
-  const wantPolicies = new Set<string>();
-  // The catalog policies that a wanted one matched (by schema, table and name): kept without building their key.
+  // The catalog policies that a wanted one matched (by schema, table and name, the key's parts): a managed one
+  // not in it is one that no persona wants any more.
   const matchedPolicies = new Set<CatalogPolicy>();
   const renderPolicy = policyRenderer();
   // Catalog lookups: a find() per persona table and per policy was quadratic (2,000 views x 2,000, 5,000
@@ -284,7 +284,6 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       const onTable = policiesByTable.get(t.table.schema)?.get(t.table.name);
       for (const spec of policySpecs(persona, t)) {
         const pkey = policyKey(spec.table.schema, spec.table.name, spec.name);
-        wantPolicies.add(pkey);
         const phash = desiredPolicyHash(spec);
         records.push({ object: pkey, desired: phash, render: { kind: 'policy', schema: spec.table.schema, table: spec.table.name, name: spec.name } });
         const actual = onTable?.get(spec.name);
@@ -352,9 +351,7 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
       }
       continue;
     }
-    if (matchedPolicies.has(p)) continue;
-    const key = policyKey(p.schema, p.table, p.name);
-    if (!wantPolicies.has(key)) step(PHASE.dropPolicies, key, 'drop', 'narrows', [dropPolicy({ schema: p.schema, name: p.table }, p.name)]);
+    if (!matchedPolicies.has(p)) step(PHASE.dropPolicies, policyKey(p.schema, p.table, p.name), 'drop', 'narrows', [dropPolicy({ schema: p.schema, name: p.table }, p.name)]);
   }
 
   // Persona schemas and roles that no persona uses any more.
