@@ -14,6 +14,14 @@ export function qualified(schema: string, name: string): string {
 }
 
 /**
+ * A grantee as GRANT, REVOKE and CREATE POLICY ... TO take it: the catalog's `public` (aclexplode's grantee 0,
+ * polroles' 0) is the keyword PUBLIC; quoted it would name a role called "public", which cannot exist.
+ */
+export function grantee(name: string): string {
+  return name === 'public' ? 'PUBLIC' : ident(name);
+}
+
+/**
  * Quote a literal as quote_literal() does with standard_conforming_strings on (the default since 9.1):
  * single quotes doubled, and an E'' string only when a backslash is present.
  */

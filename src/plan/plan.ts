@@ -4,7 +4,7 @@
 import { expandGrants } from '../catalog/grants.js';
 import { RECORDED_SCHEMAS_KEY, type CatalogGrant, type CatalogGrantSet, type CatalogPolicy, type CatalogRole, type CatalogState, type CatalogView } from '../catalog/types.js';
 import { MANAGED_MARKER, PERSONA_PREFIX, type DesiredRole, type DesiredState, type Persona, type TableName } from '../compile/types.js';
-import { ident, literal, qualified } from '../pg/quote.js';
+import { grantee, ident, literal, qualified } from '../pg/quote.js';
 import { scramMatches, scramVerifier } from '../pg/scram.js';
 import { PersonaGrants } from './grants.js';
 import {
@@ -325,8 +325,8 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
   const onTable = (g: CatalogGrantSet): boolean => g.objectKind === 'table' || g.objectKind === 'column';
   const strayGrants = (list: CatalogGrant[], why: string): void => {
     for (const [object, sql] of groupGrants(list, 'REVOKE')) {
-      const grantee = object.slice(object.lastIndexOf(' for ') + 5);
-      step(PHASE.revokes, object, 'drop', 'narrows', sql, `drift: granted outside tenantctl to ${grantee === 'public' ? 'PUBLIC' : grantee}, ${why}`);
+      const who = object.slice(object.lastIndexOf(' for ') + 5);
+      step(PHASE.revokes, object, 'drop', 'narrows', sql, `drift: granted outside tenantctl to ${who === 'public' ? 'PUBLIC' : who}, ${why}`);
     }
   };
   strayGrants(
@@ -445,8 +445,7 @@ function groupGrants(list: readonly CatalogGrant[], verb: 'GRANT' | 'REVOKE'): [
   for (const [object, { g, privileges }] of groups) {
     const target = g.objectKind === 'schema' ? `SCHEMA ${ident(g.schema)}` : g.objectKind === 'sequence' ? `SEQUENCE ${qualified(g.schema, g.name)}` : `TABLE ${qualified(g.schema, g.name)}`;
     const dir = verb === 'GRANT' ? 'TO' : 'FROM';
-    // PUBLIC is a keyword, not a role: quoted it would name a role called "public" (which cannot exist).
-    const who = g.grantee === 'public' ? 'PUBLIC' : ident(g.grantee);
+    const who = grantee(g.grantee);
     const sql = [...privileges].map(([p, cols]) => `${verb} ${p}${cols.length > 0 ? ` (${cols.sort().map(ident).join(', ')})` : ''} ON ${target} ${dir} ${who}`);
     out.push([object, sql]);
   }

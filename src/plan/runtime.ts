@@ -8,7 +8,7 @@
 // Objects the record does not hold are dropped in a late step. Only while the installed sql/runtime.sql is the
 // one recorded: a new version's runtime differs from the record by design, and is installed again instead.
 // Pure: the states come from the catalog, the statements are text.
-import { ident, qualified } from '../pg/quote.js';
+import { grantee, ident, qualified } from '../pg/quote.js';
 
 /** [grantee ('public' for PUBLIC), privilege, grantable], sorted: the privileges in effect (defaults included). */
 export type RuntimeAcl = readonly (readonly [string, string, boolean])[];
@@ -94,7 +94,6 @@ export interface RuntimeDrift {
 const RELATION_WORD: Readonly<Record<string, string>> = { r: 'TABLE', p: 'TABLE', v: 'VIEW', m: 'MATERIALIZED VIEW', f: 'FOREIGN TABLE', S: 'SEQUENCE' };
 const relationWord = (kind: string): string => RELATION_WORD[kind] ?? 'TABLE';
 const POLICY_COMMAND: Readonly<Record<string, string>> = { r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' };
-const role = (name: string): string => (name === 'public' ? 'PUBLIC' : ident(name));
 const functionSql = (f: Pick<RuntimeFunction, 'name' | 'arguments' | 'kind'>): string =>
   `${f.kind === 'p' ? 'PROCEDURE' : f.kind === 'a' ? 'AGGREGATE' : 'FUNCTION'} ${qualified(SCHEMA, f.name)}(${f.arguments})`;
 const functionName = (f: Pick<RuntimeFunction, 'name' | 'arguments'>): string => `${SCHEMA}.${f.name}(${f.arguments})`;
@@ -115,20 +114,20 @@ function aclStatements(target: string, want: RuntimeAcl, now: RuntimeAcl, column
   const nowMap = new Map(now.map((e) => [key(e), e] as const));
   const cols = column === undefined ? '' : ` (${ident(column)})`;
   const out: string[] = [];
-  for (const [k, [grantee, privilege, grantable]] of nowMap) {
+  for (const [k, [who, privilege, grantable]] of nowMap) {
     const w = wantMap.get(k);
-    if (!w) out.push(`REVOKE ${privilege}${cols} ON ${target} FROM ${role(grantee)} CASCADE`);
-    else if (grantable && !w[2]) out.push(`REVOKE GRANT OPTION FOR ${privilege}${cols} ON ${target} FROM ${role(grantee)} CASCADE`);
+    if (!w) out.push(`REVOKE ${privilege}${cols} ON ${target} FROM ${grantee(who)} CASCADE`);
+    else if (grantable && !w[2]) out.push(`REVOKE GRANT OPTION FOR ${privilege}${cols} ON ${target} FROM ${grantee(who)} CASCADE`);
   }
-  for (const [k, [grantee, privilege, grantable]] of wantMap) {
+  for (const [k, [who, privilege, grantable]] of wantMap) {
     const n = nowMap.get(k);
-    if (!n || (grantable && !n[2])) out.push(`GRANT ${privilege}${cols} ON ${target} TO ${role(grantee)}${grantable ? ' WITH GRANT OPTION' : ''}`);
+    if (!n || (grantable && !n[2])) out.push(`GRANT ${privilege}${cols} ON ${target} TO ${grantee(who)}${grantable ? ' WITH GRANT OPTION' : ''}`);
   }
   return out;
 }
 
 function createPolicySql(table: string, p: RuntimePolicy): string {
-  const roles = p.roles.length === 0 ? 'PUBLIC' : p.roles.map(role).join(', ');
+  const roles = p.roles.length === 0 ? 'PUBLIC' : p.roles.map(grantee).join(', ');
   return (
     `CREATE POLICY ${ident(p.name)} ON ${qualified(SCHEMA, table)} AS ${p.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${POLICY_COMMAND[p.command] ?? 'ALL'} TO ${roles}` +
     `${p.using === null ? '' : ` USING (${p.using})`}${p.withCheck === null ? '' : ` WITH CHECK (${p.withCheck})`}`

@@ -1,6 +1,6 @@
 // The one place identifiers and literals become SQL text (src/pg/quote.ts).
 import { describe, expect, test } from 'vitest';
-import { ident, literal, qualified } from '../../../src/pg/quote.js';
+import { grantee, ident, literal, qualified } from '../../../src/pg/quote.js';
 
 describe('ident', () => {
   test('always double-quotes, doubling embedded quotes', () => {
@@ -17,6 +17,14 @@ describe('ident', () => {
 
   test('qualified quotes both parts', () => {
     expect(qualified('public', 'a"b')).toBe('"public"."a""b"');
+  });
+});
+
+describe('grantee', () => {
+  test("the catalog's public is the keyword PUBLIC; any other name is quoted, case kept", () => {
+    expect(grantee('public')).toBe('PUBLIC');
+    expect(grantee('Public')).toBe('"Public"');
+    expect(grantee('a"b')).toBe('"a""b"');
   });
 });
 
