@@ -46,7 +46,7 @@ export const PERSONA_SCHEMA_PREFIX = 'tenantctl_';
 /** tenantctl's runtime schema (sql/runtime.sql). */
 export const RUNTIME_SCHEMA = 'tenantctl';
 
-type Executor = Pick<postgres.Sql, 'unsafe'> | Pick<postgres.TransactionSql, 'unsafe'>;
+export type Executor = Pick<postgres.Sql, 'unsafe'> | Pick<postgres.TransactionSql, 'unsafe'>;
 
 // Every query below binds the governed schemas as $1 (name[]).
 const GOVERNED = (n: string): string => `${n}.nspname = ANY($1::name[])`;
@@ -344,9 +344,56 @@ export function arrayLiteral(items: readonly string[]): string {
   return `{${items.map((x) => `"${x.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
 
-async function query<R>(sql: Executor, text: string, params: unknown[]): Promise<R[]> {
+export async function query<R>(sql: Executor, text: string, params: unknown[]): Promise<R[]> {
   const rows = await (sql as Pick<postgres.Sql, 'unsafe'>).unsafe(text, params as postgres.ParameterOrJSON<never>[]);
   return rows as unknown as R[];
+}
+
+/** One statement of the catalog read, with its parameters. */
+export interface CatalogQuery {
+  readonly text: string;
+  readonly params: readonly unknown[];
+}
+
+/**
+ * The statements of a catalog read after META_SQL, by what they read; absent where there is nothing to read (no
+ * runtime, no registry). readCatalog runs these, and catalogFingerprint (./fingerprint.ts) hashes what these
+ * return: one list, so that the fingerprint covers exactly what a plan reads.
+ */
+export interface CatalogQueries {
+  readonly principals?: CatalogQuery;
+  readonly applied?: CatalogQuery;
+  readonly grants: CatalogQuery;
+  readonly tables: CatalogQuery;
+  readonly roles: CatalogQuery;
+  readonly schemas: CatalogQuery;
+  readonly registry?: CatalogQuery;
+  readonly views: CatalogQuery;
+  readonly policies: CatalogQuery;
+}
+
+/** The first statement of a catalog read: versions, identity, and which of tenantctl's tables exist. */
+export async function readMeta(sql: Executor, registrySchema: string): Promise<MetaRow> {
+  const reg = ident(registrySchema);
+  const [meta] = await query<MetaRow>(sql, META_SQL, [`${reg}.tenants`, `${reg}.schema_migrations`]);
+  if (meta === undefined) throw new Error('catalog read returned no row');
+  return meta;
+}
+
+export function catalogQueries(meta: MetaRow, options: ReadCatalogOptions): CatalogQueries {
+  const { registrySchema } = options;
+  const schemas = [arrayLiteral(options.schemas)];
+  return {
+    ...(meta.has_principals ? { principals: { text: PRINCIPALS_SQL, params: [] } } : {}),
+    ...(meta.has_principals && meta.has_applied ? { applied: { text: appliedSql(meta.has_fingerprint), params: [] } } : {}),
+    grants: { text: GRANTS_SQL, params: [...schemas, registrySchema] },
+    tables: { text: TABLES_SQL, params: schemas },
+    roles: { text: rolesSql(meta.can_read_authid), params: [] },
+    schemas: { text: SCHEMAS_SQL, params: [...schemas, registrySchema] },
+    ...(meta.has_registry_tenants && meta.has_registry_versions ? { registry: { text: registrySql(registrySchema), params: [] } } : {}),
+    views: { text: viewsSql(meta.has_fingerprint), params: schemas },
+    policies: { text: policiesSql(meta.has_fingerprint), params: schemas },
+  };
 }
 
 export async function readCatalog(
@@ -354,31 +401,26 @@ export async function readCatalog(
   options: ReadCatalogOptions,
 ): Promise<CatalogState> {
   const { registrySchema } = options;
-  const schemas = [...options.schemas];
-  const reg = ident(registrySchema);
+  const meta = await readMeta(sql, registrySchema);
+  const q = catalogQueries(meta, options);
+  const run = <R>(c: CatalogQuery): Promise<R[]> => query<R>(sql, c.text, [...c.params]);
 
-  const [meta] = await query<MetaRow>(sql, META_SQL, [`${reg}.tenants`, `${reg}.schema_migrations`]);
-  if (meta === undefined) throw new Error('catalog read returned no row');
-
-  const kindParams = [arrayLiteral(schemas)];
   // On one connection the server runs the queries one after the other, in this order, while the client parses
   // the results that have arrived: the ones that are cheap for the server and dear to parse (the runtime's
   // principals and applied records, the grants) first, the ones the server spends its time on (deparsing
   // policies and views) last. Each result is mapped as soon as it arrives, while the server is still busy with
   // the later ones (the grants and the applied records take 0.1 s to map at 500 tables).
-  const principals = meta.has_principals ? query<Pick<RuntimeRow, 'principals' | 'runtime_state'>>(sql, PRINCIPALS_SQL, []) : Promise.resolve(undefined);
-  const applied = meta.has_principals && meta.has_applied ? query<AppliedRow>(sql, appliedSql(meta.has_fingerprint), []) : Promise.resolve([]);
+  const principals = q.principals ? run<Pick<RuntimeRow, 'principals' | 'runtime_state'>>(q.principals) : Promise.resolve(undefined);
+  const applied = q.applied ? run<AppliedRow>(q.applied) : Promise.resolve([]);
   const [runtime, grants, tables, roles, schemaStates, registry, views, policies] = await Promise.all([
     Promise.all([principals, applied]).then(([p, a]) => (p?.[0] ? mapRuntime({ principals: p[0].principals, applied: a, runtime_state: p[0].runtime_state }) : undefined)),
-    query<GrantRow>(sql, GRANTS_SQL, [...kindParams, registrySchema]).then(mapGrants),
-    query<TableRow>(sql, TABLES_SQL, kindParams).then(mapTables),
-    query<RoleRow>(sql, rolesSql(meta.can_read_authid), []).then(mapRoles),
-    query<SchemaRow>(sql, SCHEMAS_SQL, [arrayLiteral(schemas), registrySchema]).then(mapSchemas),
-    meta.has_registry_tenants && meta.has_registry_versions
-      ? query<RegistryRow>(sql, registrySql(registrySchema), []).then((rows) => (rows[0] !== undefined ? mapRegistry(registrySchema, rows[0]) : undefined))
-      : Promise.resolve(undefined),
-    query<ViewRow>(sql, viewsSql(meta.has_fingerprint), kindParams).then(mapViews),
-    query<PolicyRow>(sql, policiesSql(meta.has_fingerprint), kindParams).then(mapPolicies),
+    run<GrantRow>(q.grants).then(mapGrants),
+    run<TableRow>(q.tables).then(mapTables),
+    run<RoleRow>(q.roles).then(mapRoles),
+    run<SchemaRow>(q.schemas).then(mapSchemas),
+    q.registry ? run<RegistryRow>(q.registry).then((rows) => (rows[0] !== undefined ? mapRegistry(registrySchema, rows[0]) : undefined)) : Promise.resolve(undefined),
+    run<ViewRow>(q.views).then(mapViews),
+    run<PolicyRow>(q.policies).then(mapPolicies),
   ]);
 
   return {
