@@ -54,6 +54,23 @@ ALTER TABLE tenantctl.applied ADD COLUMN IF NOT EXISTS fingerprint text;
 COMMENT ON TABLE tenantctl.applied IS 'managed by tenantctl: state of the last apply, for drift detection';
 REVOKE ALL ON tenantctl.applied FROM PUBLIC;
 
+-- The catalog as the last apply left it, when a plan of that moment had nothing to say: no step, no note, no
+-- warning. `input` is the sha256 of what else that plan read (the file, tenantctl's code, the options), `env`
+-- the names of the environment variables it read passwords from with a salted scrypt of their values, and
+-- `catalog` the fingerprint of everything it read from the catalog (src/catalog/fingerprint.ts). A plan whose
+-- input, environment and catalog fingerprint are all the same has the same answer, so it says `No changes.`
+-- without comparing every object again (src/apply/converged.ts). apply rewrites or deletes the row.
+CREATE TABLE IF NOT EXISTS tenantctl.converged (
+    only_row    boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    input       text NOT NULL,
+    schemas     name[] NOT NULL,
+    env         jsonb,
+    catalog     text NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE tenantctl.converged IS 'managed by tenantctl: fingerprint of the catalog after the last apply that converged';
+REVOKE ALL ON tenantctl.converged FROM PUBLIC;
+
 -- The lookups below run once per statement (the compiler wraps every call in a sub-select: an InitPlan), so
 -- their cost is a fixed cost of every statement a data-plane login sends (issue #9; bench/fixed-cost.mjs
 -- measures it). What keeps it low, measured on PostgreSQL 15:

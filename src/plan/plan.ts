@@ -95,13 +95,17 @@ export function plan(desired: DesiredState, catalog: CatalogState, options: Plan
     if (compared.kind === 'upgraded') {
       step(PHASE.runtime, RUNTIME_OBJECT, 'update', 'neutral', [desired.runtime.sql], `recorded on PostgreSQL ${compared.from}, now ${compared.to}: installed again to record it anew`);
     }
+    // Dropped (tenantctl.converged, say: without principals or applied there would be no record to compare with):
+    // runtime.sql creates what is missing (CREATE ... IF NOT EXISTS) and leaves the rest as it is.
+    if (drift && drift.gone.length > 0) {
+      step(PHASE.runtime, RUNTIME_OBJECT, 'update', 'neutral', [desired.runtime.sql], `drift: dropped outside tenantctl: ${drift.gone.join(', ')}; the runtime is installed again`);
+    }
     if (drift && drift.changed.length > 0) {
       step(PHASE.runtime, RUNTIME_OBJECT, 'update', 'review', [...drift.before, ...drift.after], `drift: changed outside tenantctl: ${drift.changed.join(', ')}`);
     }
     for (const extra of drift?.extras ?? []) {
       step(PHASE.runtimeExtras, extra.object, 'drop', 'narrows', [extra.sql], 'drift: not created by tenantctl (schema tenantctl holds its runtime only)');
     }
-    for (const g of drift?.gone ?? []) notes.push(`${g} was in schema tenantctl at the last apply and is gone: tenantctl does not create it again`);
   }
   records.push({ object: RUNTIME_KEY, desired: desired.runtime.hash, render: { kind: 'runtime' } });
   // The governed schemas, for the next plan to start reading the catalog before it has checked the file.

@@ -87,7 +87,7 @@ export interface RuntimeDrift {
   readonly after: readonly string[];
   /** Relations and functions the record does not hold: one drop each, run after the policies that may use them. */
   readonly extras: readonly { readonly object: string; readonly sql: string }[];
-  /** Recorded relations that are gone (not sql/runtime.sql's own tables: without those there is no record). */
+  /** Recorded relations that are gone (tenantctl.converged; without principals or applied there is no record). */
   readonly gone: readonly string[];
 }
 
@@ -193,7 +193,7 @@ export function runtimeDrift(recorded: RuntimeState, now: RuntimeState): Runtime
   for (const want of recorded.relations) {
     const have = nowRelations.get(want.name);
     const label = `${relationWord(want.kind).toLowerCase()} ${SCHEMA}.${want.name}`;
-    // Gone: a table of an earlier runtime (without principals or applied there is no record to compare with).
+    // Gone: dropped by hand (runtime.sql creates it again; without principals or applied there is no record).
     if (have === undefined) {
       gone.push(label);
       continue;

@@ -286,6 +286,7 @@ describe('readCatalog: the demo fixture with partitions, RLS, personas, grants, 
       ['sequence', 'public', 'notes_id_seq', role.reader, su],
       ['sequence', 'public', 'notes_id_seq', su, su],
       ['table', 'tenantctl', 'applied', su, su],
+      ['table', 'tenantctl', 'converged', su, su],
       ['table', 'tenantctl', 'principals', su, su],
       ['table', 'tenantctl', 'principals', 'public', su],
       ['table', 'tenantctl_support', 'customers', role.reader, role.viewer],
@@ -310,6 +311,7 @@ describe('readCatalog: the demo fixture with partitions, RLS, personas, grants, 
       ...grants('sequence', 'public', 'notes_id_seq', role.reader, su, ['USAGE']),
       ...grants('sequence', 'public', 'notes_id_seq', su, su, ['SELECT', 'UPDATE', 'USAGE']),
       ...grants('table', 'tenantctl', 'applied', su, su, own),
+      ...grants('table', 'tenantctl', 'converged', su, su, own),
       ...grants('table', 'tenantctl', 'principals', su, su, own),
       ...grants('table', 'tenantctl', 'principals', 'public', su, ['SELECT']),
       // A superuser's GRANT is recorded as granted by the owner.
@@ -333,6 +335,7 @@ describe('readCatalog: the demo fixture with partitions, RLS, personas, grants, 
     expect(parsed?.owner).toBe(su);
     expect(parsed?.relations.map((r) => [r.name, r.kind, r.owner, r.rls, r.force, r.policies.map((p) => [p.name, p.command, p.roles, p.using])])).toEqual([
       ['applied', 'r', su, false, false, []],
+      ['converged', 'r', su, false, false, []],
       ['principals', 'r', su, true, true, [['manage', '*', [su], 'true'], ['own_row', 'r', ['public'], '(role = SESSION_USER)']]],
     ]);
     expect(parsed?.functions.map((f) => [`${f.name}(${f.arguments})`, f.acl, f.definition?.startsWith(`CREATE OR REPLACE FUNCTION tenantctl.${f.name}(`)])).toEqual([

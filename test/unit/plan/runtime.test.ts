@@ -96,7 +96,7 @@ describe('runtimeDrift', () => {
     expect(drift).toEqual({ changed: ['owner of schema tenantctl'], before: ['ALTER SCHEMA "tenantctl" OWNER TO "admin"'], after: [], extras: [], gone: [] });
   });
 
-  test('a recorded relation that is gone is reported apart (nothing can create it again); an extra sequence is dropped', () => {
+  test('a recorded relation that is gone is reported apart (the runtime is installed again); an extra sequence is dropped', () => {
     const now: RuntimeState = {
       ...RECORDED,
       relations: [principals(RECORDED), { name: 'ids', kind: 'S', owner: 'admin', rls: false, force: false, acl: [], columns: [], policies: [], triggers: [] }],
@@ -149,7 +149,7 @@ assignments:
     },
   });
 
-  test('drift: one review step with the fixes, extras dropped after the policies, and a note for what is gone', () => {
+  test('drift: the runtime installed again for what is gone, one review step with the fixes, extras dropped after the policies', () => {
     const now: RuntimeState = {
       ...RECORDED,
       relations: [withPrincipals(RECORDED, { force: false }).relations[1]!],
@@ -157,10 +157,11 @@ assignments:
     };
     const result = planOf(desired, withState(JSON.stringify(now)));
     expect(result.steps.map((s) => [s.object, s.action, s.effect, s.reason, s.sql, s.phase])).toEqual([
+      ['schema tenantctl (runtime)', 'update', 'neutral', 'drift: dropped outside tenantctl: table tenantctl.applied; the runtime is installed again', [desired.runtime.sql], 0],
       ['schema tenantctl (runtime)', 'update', 'review', 'drift: changed outside tenantctl: row security on table tenantctl.principals', ['ALTER TABLE "tenantctl"."principals" FORCE ROW LEVEL SECURITY'], 0],
       ['function tenantctl.peek()', 'drop', 'narrows', 'drift: not created by tenantctl (schema tenantctl holds its runtime only)', ['DROP FUNCTION "tenantctl"."peek"()'], 15],
     ]);
-    expect(result.notes).toEqual(['table tenantctl.applied was in schema tenantctl at the last apply and is gone: tenantctl does not create it again']);
+    expect(result.notes).toEqual([]);
     expect(result.records.find((r) => r.object === RUNTIME_KEY)?.render).toEqual({ kind: 'runtime' });
   });
 
