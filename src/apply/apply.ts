@@ -11,6 +11,7 @@ import { renderPolicy, renderView } from '../plan/render.js';
 import { runtimeNotRestored } from '../plan/runtime.js';
 import { summarize, type Plan, type Step } from '../plan/types.js';
 import { LockTimeoutRetriesExhausted, StatementError } from './errors.js';
+import { forgetConverged, isQuiet, recordConverged, type ConvergedInput } from './converged.js';
 import { planHash, planInTransaction, type SessionOptions, type SessionResult } from './session.js';
 
 export interface ApplyOptions extends SessionOptions {
@@ -24,6 +25,12 @@ export interface ApplyOptions extends SessionOptions {
   fileName: string;
   /** Called with the plan before anything runs; resolve false to cancel (rolls back). */
   confirm: (result: Extract<SessionResult, { kind: 'planned' }>) => Promise<boolean>;
+  /**
+   * Record the catalog as converged (src/apply/converged.ts) when a plan made after the steps is quiet, so that
+   * a plan of the same input can say `No changes.` from the record. Without it, nothing is recorded and any
+   * earlier record is deleted once something was applied.
+   */
+  converged?: ConvergedInput;
   log?: (line: string) => void;
 }
 
@@ -61,7 +68,15 @@ export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions)
         const result = await planInTransaction(tx, model, options);
         if (result.kind === 'invalid') throw new Rollback({ kind: 'invalid', result });
         if (result.plan.errors.length > 0) throw new Rollback({ kind: 'refused', result });
-        if (result.plan.steps.length === 0) throw new Rollback({ kind: 'no-changes', result });
+        if (result.plan.steps.length === 0) {
+          // Nothing to apply, and a plan with nothing to say: the catalog is converged; recorded (committed) when
+          // the record says otherwise, so that the next plan of this file can tell from it.
+          if (options.converged && !options.dryRun && isQuiet(result.plan, result.warnings.length)) {
+            await recordConverged(tx, model, options, options.converged, true);
+            return { kind: 'no-changes', result } as ApplyOutcome;
+          }
+          throw new Rollback({ kind: 'no-changes', result });
+        }
         // Ask once; a retry after a lock timeout re-plans but does not ask again unless the plan changed.
         if (!confirmed) {
           if (!(await options.confirm(result))) throw new Rollback({ kind: 'cancelled', result });
@@ -82,6 +97,8 @@ export async function apply(sql: Sql, model: PolicyModel, options: ApplyOptions)
           metadata: { plan_hash: planHash(result.plan), file_sha256: options.fileHash, steps: result.plan.steps.length, ...summary, dry_run: options.dryRun },
         });
         if (options.dryRun) throw new Rollback({ kind: 'dry-run', result, attempts: attempt });
+        if (options.converged) await recordConverged(tx, model, options, options.converged);
+        else await forgetConverged(tx);
         return { kind: 'applied', result, attempts: attempt } as ApplyOutcome;
       });
     } catch (e) {

@@ -22,9 +22,10 @@ function workerScript(): URL | undefined {
 
 /**
  * The same result as checkPolicyFile(path, file), computed on a worker thread; on this thread where there is no
- * worker script.
+ * worker script. `signal`: the result is no longer wanted; the thread is stopped and the promise rejects with
+ * the signal's reason.
  */
-export async function checkPolicyFileOffThread(path: string, file: string = path): Promise<CheckResult> {
+export async function checkPolicyFileOffThread(path: string, file: string = path, signal?: AbortSignal): Promise<CheckResult> {
   const script = workerScript();
   if (!script) {
     const { checkPolicyFile } = await import('./check.js');
@@ -32,8 +33,14 @@ export async function checkPolicyFileOffThread(path: string, file: string = path
   }
   return new Promise<CheckResult>((resolve, reject) => {
     const worker = new Worker(script, { workerData: { path, file } });
-    worker.once('message', (result: CheckResult) => resolve(result));
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`internal error: the policy check thread exited (code ${code}) without a result`)));
+    const stop = (): void => {
+      reject(signal?.reason);
+      void worker.terminate();
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    const done = (): void => signal?.removeEventListener('abort', stop);
+    worker.once('message', (result: CheckResult) => (done(), resolve(result)));
+    worker.once('error', (e) => (done(), reject(e)));
+    worker.once('exit', (code) => (done(), reject(new Error(`internal error: the policy check thread exited (code ${code}) without a result`))));
   });
 }

@@ -22,8 +22,19 @@ let readerB: string;
 let A: string;
 let B: string;
 
+/** What `plan` prints on stderr when it answers from the converged record (src/apply/converged.ts). */
+const CONVERGED_NOTE = /^note: the catalog is as the apply of .* left it/m;
+
+/**
+ * Every plan here follows an apply of the same file that converged, so it first checks the converged record: that
+ * record must be there, and every hand change below must make the check miss (no note) and the full comparison
+ * run. (test/integration/converged.test.ts compares the two answers directly.)
+ */
 async function plan(...flags: string[]): Promise<{ code: number; changes: PlanChange[]; summary: Record<string, number>; stderr: string }> {
+  const [record] = await db.sql`SELECT count(*)::int AS n FROM tenantctl.converged`;
+  expect(record?.['n']).toBe(1);
   const r = await runCli(['plan', file, '--format', 'json', '--detailed-exitcode', ...flags], { env: demoEnv(db) });
+  expect(r.stderr).not.toMatch(CONVERGED_NOTE);
   const json = JSON.parse(r.stdout || '{"changes":[],"summary":{}}') as { changes: PlanChange[]; summary: Record<string, number> };
   return { code: r.code, changes: json.changes, summary: json.summary, stderr: r.stderr };
 }
@@ -35,6 +46,10 @@ async function expectConverges(): Promise<void> {
   const applied = await applyFile(db, file);
   expect(applied.stderr).not.toMatch(/error/);
   expect(applied.code).toBe(0);
+  // The apply recorded the catalog as converged (whether the next plan answers from that record depends on
+  // roles that other test files create meanwhile: roles are cluster-wide; converged.test.ts has its own server).
+  const [record] = await db.sql`SELECT count(*)::int AS n FROM tenantctl.converged`;
+  expect(record?.['n']).toBe(1);
   const after = await runCli(['plan', file, '--detailed-exitcode'], { env: demoEnv(db) });
   expect(after).toMatchObject({ code: 0, stdout: 'No changes.\n' });
 }
@@ -82,6 +97,8 @@ describe('a freshly applied database', () => {
   it('plans empty: exit 0 with --detailed-exitcode and --fail-on widening', async () => {
     const r = await runCli(['plan', file, '--detailed-exitcode', '--fail-on', 'widening'], { env: demoEnv(db) });
     expect(r).toMatchObject({ code: 0, stdout: 'No changes.\n' });
+    const full = await runCli(['plan', file, '--detailed-exitcode', '--fail-on', 'widening', '--full'], { env: demoEnv(db) });
+    expect(full).toEqual({ code: 0, stdout: 'No changes.\n', stderr: '' });
   });
 });
 

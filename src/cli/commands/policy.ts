@@ -25,11 +25,19 @@ function modelOf(file: string, checked: CheckResult): PolicyModel {
   return checked.model;
 }
 
-/** Offline validation first (apply): a file with any error never reaches a connection. */
-async function validModel(file: string): Promise<PolicyModel> {
+/** Offline validation first (apply): a file with any error never reaches a connection. With its warnings' count. */
+async function validModel(file: string): Promise<{ model: PolicyModel; warnings: number }> {
   // Imported here: plan checks the file on another thread, and need not load the checker's modules (js-yaml, zod).
   const { checkPolicyFile } = await import('../../policy/check.js');
-  return modelOf(file, await checkPolicyFile(file));
+  const checked = await checkPolicyFile(file);
+  return { model: modelOf(file, checked), warnings: checked.warnings.length };
+}
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** What `plan` prints when the catalog is as the last converged apply left it (src/apply/converged.ts). */
+function convergedNote(recordedAt: Date): string {
+  return `note: the catalog is as the apply of ${recordedAt.toISOString()} left it (same file, same tenantctl, same catalog fingerprint), and the plan then had nothing to change; --full compares every object again`;
 }
 
 /** Compile errors need the live catalog (unknown tables, columns, tenants): reported like validation errors. */
@@ -54,6 +62,7 @@ interface PlanFlags extends ConnectionFlags {
   format: PlanFormat;
   detailedExitcode?: boolean;
   prune?: boolean;
+  full?: boolean;
   failOn?: 'widening';
   allowReview?: boolean;
 }
@@ -72,12 +81,15 @@ export function registerPolicyCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sql', 'markdown']).default('text'))
     .option('--detailed-exitcode', 'exit 0 when there is nothing to change, 2 when there are changes, 1 on error')
     .option('--prune', 'plan to drop login roles that tenantctl created and the file no longer lists')
+    .option('--full', 'compare every object, even when the catalog is as the last apply of this file left it')
     .addOption(failOnOption('exit 2'))
     .option('--allow-review', 'with --fail-on widening: do not count review steps (changed expressions) as widening')
     .addHelpText(
       'after',
       '\nEach step is labelled widens, narrows, neutral or review; drift (a change made by hand) says "drift: ..." and how it is fixed.\n' +
         'Exit codes: 0 nothing to change (or, with --fail-on widening, nothing widens), 1 error, 2 changes or drift with --detailed-exitcode, or a widening with --fail-on.\n' +
+        'Unless --full: when nothing it reads has changed since an apply of the same file after which the plan was empty (same file, tenantctl and options, same\n' +
+        'password variables, and the catalog fingerprint that apply recorded), plan says so in a note and prints "No changes." without comparing every object.\n' +
         '\nExamples:\n  $ tenantctl plan policies.yaml\n  $ tenantctl plan policies.yaml --format sql > change.sql\n  $ tenantctl plan policies.yaml --detailed-exitcode   # in CI: 2 means drift or pending changes\n  $ tenantctl plan policies.yaml --fail-on widening --format markdown   # 2 when the plan would widen access',
     )
     .action(async (file: string, flags: PlanFlags) => {
@@ -85,31 +97,80 @@ export function registerPolicyCommands(program: Command): void {
       // plan reads and changes nothing, so it connects and reads the catalog while another thread checks the
       // file (session.ts). The file's errors still come first: whatever the connection did, a file with errors
       // is reported as such (exit 1) and nothing else is.
-      const model = checkPolicyFileOffThread(file).then((checked) => modelOf(file, checked));
-      model.catch(() => {}); // awaited below; not an unhandled rejection while the connection is being made
+      // The file's check. Stopped when a converged record matches the file (src/apply/converged.ts): its thread
+      // would take one of the two cores from the server, which then computes the catalog's fingerprint on two
+      // connections; started again if the fingerprint differs after all.
+      const STOPPED = new Error('stopped: the file is the one the converged apply checked');
+      let abandon = new AbortController();
+      const startCheck = (): Promise<PolicyModel> => {
+        const checked = checkPolicyFileOffThread(file, file, abandon.signal).then((c) => modelOf(file, c));
+        checked.catch(() => {}); // awaited below; not an unhandled rejection while the connection is being made
+        return checked;
+      };
+      let model = startCheck();
+      // Unreadable: the file's check says why (exit 1), and the plan has no converged record to look up.
+      const bytes = ((): Buffer | undefined => {
+        try {
+          return readFileSync(file);
+        } catch {
+          return undefined;
+        }
+      })();
       // The database side's modules (postgres, the compiler, the planner) load while the thread runs.
-      const [{ connect }, { planInTransaction }] = await Promise.all([import('../../pg/connect.js'), import('../../apply/session.js')]);
+      const [{ connect }, { planInTransaction }, { checkConverged, inputKey }] = await Promise.all([
+        import('../../pg/connect.js'),
+        import('../../apply/session.js'),
+        import('../../apply/converged.js'),
+      ]);
+      const input = flags.full || bytes === undefined ? undefined : inputKey({ fileSha256: sha256(bytes), prune: Boolean(flags.prune), registrySchema: flags.registrySchema });
       let sql: ReturnType<typeof connect>;
       try {
-        sql = connect({ databaseUrl: flags.databaseUrl, max: 1, applicationName: 'tenantctl plan', fetchTypes: false });
+        // Two connections: the second only shares the fingerprint of a converged check (src/apply/converged.ts).
+        sql = connect({ databaseUrl: flags.databaseUrl, max: input === undefined ? 1 : 2, applicationName: 'tenantctl plan', fetchTypes: false });
       } catch (e) {
         await model;
         throw e;
       }
+      let settled: (c: Awaited<ReturnType<typeof checkConverged>>) => void = () => {};
+      const converged = new Promise<Awaited<ReturnType<typeof checkConverged>>>((resolve) => (settled = resolve));
       const planned = sql
-        .begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) =>
-          planInTransaction(tx, model, { registrySchema: flags.registrySchema, env: process.env, plan: { prune: Boolean(flags.prune) } }),
-        )
+        .begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+          const hit =
+            input === undefined
+              ? undefined
+              : await checkConverged(tx, input, process.env, flags.registrySchema, sql, () => abandon.abort(STOPPED));
+          settled(hit);
+          if (hit) return { kind: 'converged' as const, hit };
+          if (abandon.signal.aborted) {
+            abandon = new AbortController();
+            model = startCheck();
+          }
+          return planInTransaction(tx, model, { registrySchema: flags.registrySchema, env: process.env, plan: { prune: Boolean(flags.prune) } });
+        })
         .catch((e: unknown) => {
+          settled(undefined); // the error comes out of `planned`, after the file's
           throw translate(e);
         });
       planned.catch(() => {}); // awaited below, after the model (whose errors come first)
       let answered = false;
       try {
+        // The same file as an apply that left the catalog as it is has no errors: no need to wait for its check.
         // A file with errors is reported as soon as it is known, not when (or if) the server answers.
+        const stopped = model.then(
+          () => converged,
+          (e: unknown) => (e === STOPPED ? converged : Promise.reject(e)),
+        );
+        const hit = await Promise.race([converged, stopped]);
+        if (hit) {
+          answered = true;
+          out(renderPlan({ steps: [], records: [], notes: [], errors: [] }, flags.format));
+          err(convergedNote(hit.recordedAt));
+          return;
+        }
         await model;
         const result = await planned;
         answered = true;
+        if (result.kind === 'converged') throw new Error('internal error: a converged plan after the converged check said otherwise');
         if (result.kind === 'invalid') reportInvalid(file, result);
         printDiagnostics(result.warnings);
         out(renderPlan(result.plan, flags.format));
@@ -137,11 +198,15 @@ export function registerPolicyCommands(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ tenantctl apply policies.yaml --yes --fail-on widening   # a deploy that may only narrow access\n  $ tenantctl apply policies.yaml               # shows the plan and asks\n  $ tenantctl apply policies.yaml --yes         # in a deploy job\n  $ tenantctl apply policies.yaml --dry-run     # prove the plan applies, change nothing')
     .action(async (file: string, flags: PlanFlags & { yes?: boolean; dryRun?: boolean; lockTimeout: string; attempts: string }) => {
       checkReviewFlags(flags);
-      const model = await validModel(file);
+      const { model, warnings } = await validModel(file);
       const attempts = Number(flags.attempts);
       if (!Number.isInteger(attempts) || attempts < 1) throw new CliError(`--attempts must be a positive whole number, got "${flags.attempts}"`);
       const text = readFileSync(file);
-      const [{ apply }, { connect, describeTarget }] = await Promise.all([import('../../apply/apply.js'), import('../../pg/connect.js')]);
+      const [{ apply }, { connect, describeTarget }, { inputKey }] = await Promise.all([
+        import('../../apply/apply.js'),
+        import('../../pg/connect.js'),
+        import('../../apply/converged.js'),
+      ]);
       const sql = connect({ databaseUrl: flags.databaseUrl, max: 1, applicationName: 'tenantctl apply' });
       try {
         const outcome = await apply(sql, model, {
@@ -151,7 +216,8 @@ export function registerPolicyCommands(program: Command): void {
           lockTimeoutMs: durationMs(flags.lockTimeout, '--lock-timeout'),
           attempts,
           dryRun: Boolean(flags.dryRun),
-          fileHash: createHash('sha256').update(text).digest('hex'),
+          fileHash: sha256(text),
+          converged: { input: inputKey({ fileSha256: sha256(text), prune: Boolean(flags.prune), registrySchema: flags.registrySchema }), fileWarnings: warnings },
           fileName: basename(file),
           log: (line) => err(line),
           confirm: async (result) => {
