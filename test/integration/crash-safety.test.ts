@@ -2,15 +2,15 @@
 // the catalog is the state before or the state after, never a mix, and the next run converges.
 // TENANTCTL_CRASH_TRIALS sets the number of trials of each (default 2 in npm test; `npm run reliability` runs 50).
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { packagedMigrationsDir } from '../../src/migrate/source.js';
 import { BIN, runCli } from '../helpers/cli.js';
-import { freshDatabase } from '../helpers/db.js';
-import { demoDatabase, DEMO_PASSWORD, DEMO_POLICIES } from '../helpers/demo.js';
+import { adminUrl, freshDatabase } from '../helpers/db.js';
+import { demoDatabase, DEMO_PASSWORD, DEMO_POLICIES, policyFile } from '../helpers/demo.js';
 import { catalogSnapshot } from '../helpers/snapshot.js';
 
 const TRIALS = Number(process.env['TENANTCTL_CRASH_TRIALS'] ?? 2);
@@ -45,21 +45,31 @@ describe('apply killed with SIGKILL', () => {
     'trial %i (kill after %i ms): before or after, never a mix; the next apply converges',
     async (_trial, ms) => {
       const db = await demoDatabase('crash');
+      // Logins of this trial only (roles are cluster-wide): other test files apply the demo's alice, bob and
+      // charlie meanwhile, and drop them, which would change this database's snapshot under it.
+      const logins = ['alice', 'bob', 'charlie'].map((u) => `crash_${u}_${db.name.slice(-10)}`);
+      const file = policyFile(logins.reduce((text, login, i) => text.replace(`  - name: ${['alice', 'bob', 'charlie'][i]}\n`, `  - name: ${login}\n`), readFileSync(DEMO_POLICIES, 'utf8')));
       try {
         const env = { DATABASE_URL: db.operatorUrl, DEMO_PASSWORD };
-        const before = await catalogSnapshot(db.sql);
-        const run = await killAfter(['apply', DEMO_POLICIES, '--yes'], env, ms);
+        const before = await catalogSnapshot(db.sql, logins);
+        const run = await killAfter(['apply', file, '--yes'], env, ms);
         await sessionsGone(db.sql, db.name, 'tenantctl apply');
-        const now = await catalogSnapshot(db.sql);
-        const plan = await runCli(['plan', DEMO_POLICIES, '--detailed-exitcode'], { env });
+        const now = await catalogSnapshot(db.sql, logins);
+        const plan = await runCli(['plan', file, '--detailed-exitcode'], { env });
         const state = JSON.stringify(now) === JSON.stringify(before) ? 'before' : plan.code === 0 ? 'after' : 'mix';
         expect({ state, killed: run.killed }).toMatchObject({ state: expect.stringMatching(/^(before|after)$/) });
         if (!run.killed) expect(state).toBe('after'); // it finished before the kill
-        const converge = await runCli(['apply', DEMO_POLICIES, '--yes'], { env });
+        const converge = await runCli(['apply', file, '--yes'], { env });
         expect(converge.code).toBe(0);
-        expect(await runCli(['plan', DEMO_POLICIES, '--detailed-exitcode'], { env })).toMatchObject({ code: 0, stdout: 'No changes.\n' });
+        expect(await runCli(['plan', file, '--detailed-exitcode'], { env })).toMatchObject({ code: 0, stdout: 'No changes.\n' });
       } finally {
         await db.drop();
+        const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
+        try {
+          for (const login of logins) await admin.unsafe(`DROP ROLE IF EXISTS "${login}"`);
+        } finally {
+          await admin.end();
+        }
       }
     },
     60_000,
