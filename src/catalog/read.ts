@@ -6,6 +6,11 @@
 //
 // Pass a transaction (REPEATABLE READ) to read one consistent snapshot; with a pool the queries run concurrently.
 //
+// Every statement returns its rows, and every list inside a row, in a fixed order (ORDER BY a unique key): the
+// same catalog reads the same, whatever plans the server chose. The converged record's fingerprint
+// (./fingerprint.ts) hashes these results as they come; without the order, an ANALYZE of the catalogs (which
+// autovacuum runs soon after a large apply) changed the plans, the order of the rows, and so the fingerprint.
+//
 // pg_get_expr() and pg_get_viewdef() qualify a name only when it is not visible on the session's search_path,
 // so renderings depend on it: callers that compare renderings across sessions should pin search_path first
 // (e.g. SET LOCAL in their transaction). readCatalog itself changes no session state.
@@ -100,7 +105,7 @@ SELECT n.nspname::text AS schema,
           FROM pg_catalog.pg_attribute a
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
        pg_catalog.to_json(ARRAY(
-         SELECT DISTINCT pg_catalog.format('%I.%I', sn.nspname, s.relname)
+         SELECT DISTINCT pg_catalog.format('%I.%I', sn.nspname, s.relname) AS sequence
            FROM pg_catalog.pg_attrdef ad
           CROSS JOIN LATERAL (SELECT d.refobjid FROM pg_catalog.pg_depend d
                                WHERE d.classid = 'pg_catalog.pg_attrdef'::regclass AND d.objid = ad.oid
@@ -108,7 +113,8 @@ SELECT n.nspname::text AS schema,
                               OFFSET 0) d
            JOIN pg_catalog.pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
            JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
-          WHERE ad.adrelid = c.oid)) AS default_sequences,
+          WHERE ad.adrelid = c.oid
+          ORDER BY 1)) AS default_sequences,
        ${DESCRIPTION('c.oid', 'pg_class')} AS comment
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -116,7 +122,8 @@ SELECT n.nspname::text AS schema,
   LEFT JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
   LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
-   AND ${IN_SCOPE('c', 'n')}`;
+   AND ${IN_SCOPE('c', 'n')}
+ ORDER BY n.nspname, c.relname`;
 
 /** All roles but the predefined pg_* ones; the password verifier only when pg_authid is readable. */
 function rolesSql(fromAuthid: boolean): string {
@@ -131,10 +138,11 @@ SELECT r.rolname::text AS name,
        r.rolconnlimit AS connection_limit,
        COALESCE(mm.member_of, '[]') AS member_of,
        pg_catalog.to_json(ARRAY(
-         SELECT x
-           FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) AS x
+         SELECT u.x
+           FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) WITH ORDINALITY AS u(x, i)
           WHERE s.setrole = r.oid
-            AND s.setdatabase IN (0, (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())))) AS settings,
+            AND s.setdatabase IN (0, (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()))
+          ORDER BY s.setdatabase, u.i)) AS settings,
        ${SHARED_DESCRIPTION('r.oid', 'pg_authid')} AS comment,
        ${fromAuthid ? 'r.rolpassword' : 'NULL::text'} AS password_verifier
   FROM ${roles} r
@@ -143,7 +151,8 @@ SELECT r.rolname::text AS name,
   LEFT JOIN (SELECT m.member, pg_catalog.json_agg(DISTINCT g.rolname::text) AS member_of
                FROM pg_catalog.pg_auth_members m JOIN ${roles} g ON g.oid = m.roleid
               GROUP BY m.member) mm ON mm.member = r.oid
- WHERE left(r.rolname, 3) <> 'pg_'`;
+ WHERE left(r.rolname, 3) <> 'pg_'
+ ORDER BY r.rolname`;
 }
 
 // Policies and views: PostgreSQL stores them as node trees, and rendering those back to SQL (pg_get_expr,
@@ -195,7 +204,8 @@ SELECT n.nspname::text AS schema,
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace${FINGERPRINT(POLICY_FINGERPRINT)}${
     recorded ? RECORDED(`'policy ' || n.nspname::text || '.' || c.relname::text || ' ' || p.polname::text`) : ''
   }
- WHERE ${GOVERNED('n')} OR ${PARTITION_OF_GOVERNED('c')}`;
+ WHERE ${GOVERNED('n')} OR ${PARTITION_OF_GOVERNED('c')}
+ ORDER BY n.nspname, c.relname, p.polname`;
 }
 
 /** With `recorded` (tenantctl.applied has fingerprints), unchanged views are not rendered again. */
@@ -216,7 +226,8 @@ SELECT n.nspname::text AS schema,
   LEFT JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = c.oid AND rw.rulename = '_RETURN'${FINGERPRINT(VIEW_FINGERPRINT)}${
     recorded ? RECORDED(`'view ' || n.nspname::text || '.' || c.relname::text`) : ''
   }
- WHERE c.relkind = 'v' AND (${GOVERNED('n')} OR ${PERSONA('n')})`;
+ WHERE c.relkind = 'v' AND (${GOVERNED('n')} OR ${PERSONA('n')})
+ ORDER BY n.nspname, c.relname`;
 }
 
 /** $2: the registry schema. */
@@ -225,7 +236,8 @@ SELECT n.nspname::text AS name,
        pg_catalog.pg_get_userbyid(n.nspowner)::text AS owner,
        ${DESCRIPTION('n.oid', 'pg_namespace')} AS comment
   FROM pg_catalog.pg_namespace n
- WHERE ${GOVERNED('n')} OR ${PERSONA('n')} OR n.nspname = '${RUNTIME_SCHEMA}' OR n.nspname = $2::name`;
+ WHERE ${GOVERNED('n')} OR ${PERSONA('n')} OR n.nspname = '${RUNTIME_SCHEMA}' OR n.nspname = $2::name
+ ORDER BY n.nspname`;
 
 /** One row per ACL entry (object, grantee, grantor): its privileges as a JSON array of [privilege, grantable]. */
 const ACL_ENTRIES = (acl: string): string => `
@@ -267,7 +279,8 @@ SELECT 'column', n.nspname::text, c.relname::text, g.grantee, g.grantor, g.privi
 UNION ALL
 SELECT 'schema', n.nspname::text, n.nspname::text, g.grantee, g.grantor, g.privileges
   FROM pg_catalog.pg_namespace n${ACL_ENTRIES('n.nspacl')}
- WHERE n.nspacl IS NOT NULL AND (${GOVERNED('n')} OR ${PERSONA('n')} OR n.nspname = '${RUNTIME_SCHEMA}' OR n.nspname = $2::name)`;
+ WHERE n.nspacl IS NOT NULL AND (${GOVERNED('n')} OR ${PERSONA('n')} OR n.nspname = '${RUNTIME_SCHEMA}' OR n.nspname = $2::name)
+ ORDER BY 1, 2, 3, 4, 5`;
 
 /**
  * The privileges an ACL gives, as a sorted JSON array of [grantee, privilege, grantable]: a NULL acl as the
@@ -316,7 +329,7 @@ export const RUNTIME_STATE_SQL = `
 
 const PRINCIPALS_SQL = `
 SELECT (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(
-                 'role', p.role::text, 'kind', p.kind, 'tenant', p.tenant, 'attributes', p.attributes, 'context', p.context))
+                 'role', p.role::text, 'kind', p.kind, 'tenant', p.tenant, 'attributes', p.attributes, 'context', p.context) ORDER BY p.role)
           FROM ${RUNTIME_SCHEMA}.principals p) AS principals,
        ${RUNTIME_STATE_SQL} AS runtime_state`;
 
@@ -325,14 +338,14 @@ SELECT (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(
  * 500 tables and 1,000 logins, 2 MB of text); escaping all of it into JSON cost the server 40 ms.
  */
 function appliedSql(hasFingerprint: boolean): string {
-  return `SELECT x.object, x.desired, x.rendered, ${hasFingerprint ? 'x.fingerprint' : 'NULL::text AS fingerprint'} FROM ${RUNTIME_SCHEMA}.applied x`;
+  return `SELECT x.object, x.desired, x.rendered, ${hasFingerprint ? 'x.fingerprint' : 'NULL::text AS fingerprint'} FROM ${RUNTIME_SCHEMA}.applied x ORDER BY x.object`;
 }
 
 function registrySql(schema: string): string {
   const s = ident(schema);
   return `
 SELECT (SELECT v.version::text FROM ${s}.schema_migrations v ORDER BY v.version DESC LIMIT 1) AS version,
-       (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('id', t.id::text, 'slug', t.slug, 'status', t.status::text))
+       (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('id', t.id::text, 'slug', t.slug, 'status', t.status::text) ORDER BY t.slug)
           FROM ${s}.tenants t) AS tenants`;
 }
 
