@@ -125,11 +125,22 @@ function section2(r) {
   const big = r.scenarios[r.scenarios.length - 1];
   out.push(`A generated schema (every table: id, org, name, email, secret, amount, created_at and an (org, created_at) index), ${big.users.toLocaleString('en')} users in ${big.tenants} tenants (one in ten readwrite, one in three in a group role), a row filter \`org = {user.tenant}\` on every table, an email mask on ${big.masked} tables and a deny of \`secret\` for the group role on ${big.denied} others. Every time is a \`tenantctl\` CLI run (a fresh Node process: start-up included, ${sec(big.cliStartup)} for \`tenantctl --version\` in this run); plans are the median of repeated runs. "Statements" counts every statement the CLI sent (server log, \`log_statement = all\` for the operator).`);
   out.push('');
-  out.push('| Tables | policies | personas | RLS policies made | validate | cold apply (statements) | no-op plan right after it (statements) | no-op plan, catalog statistics current | one-line change plan (statements) | second apply |');
-  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  for (const s of r.scenarios) {
-    out.push(`| ${s.tables} | ${s.policies} | ${s.personas} | ${s.rlsPolicies} | ${sec(s.validate)} | ${sec(s.coldApply.ms)} (${s.coldApply.statements}) | ${sec(med(s.noopPlan.map((x) => x.ms)))} (${s.noopPlan[0].statements}) | ${s.noopPlanAnalyzed ? sec(med(s.noopPlanAnalyzed.map((x) => x.ms))) : 'not measured'} | ${sec(med(s.changePlan.map((x) => x.ms)))} (${s.changePlan[0].statements}) | ${s.secondApply.output} |`);
+  const timed = (runs) => (runs ? `${sec(med(runs.map((x) => x.ms)))} (${runs[0].statements})` : 'not measured');
+  if (big.noopPlanFull) {
+    out.push('| Tables | policies | personas | RLS policies made | validate | cold apply (statements) | no-op plan (statements) | no-op plan `--full` | the two, catalog statistics current | one-line change plan | one policy altered by hand: plan / `--full` | second apply |');
+    out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const s of r.scenarios) {
+      out.push(`| ${s.tables} | ${s.policies} | ${s.personas} | ${s.rlsPolicies} | ${sec(s.validate)} | ${timed([s.coldApply])} | ${timed(s.noopPlan)} | ${timed(s.noopPlanFull)} | ${sec(med(s.noopPlanAnalyzed.map((x) => x.ms)))} / ${sec(med(s.noopPlanAnalyzedFull.map((x) => x.ms)))} | ${timed(s.changePlan)} | ${sec(med(s.driftPlan.map((x) => x.ms)))} / ${sec(med(s.driftPlanFull.map((x) => x.ms)))} | ${s.secondApply.output} |`);
+    }
+    out.push('');
+    out.push('"No-op plan": `tenantctl plan FILE` as run by default, right after the cold apply: the apply recorded the catalog as converged (`tenantctl.converged`: the fingerprint of every catalog statement\'s result, see README), the plan finds it unchanged and answers `No changes.` from it (every run checked for its note). Its statements are the fingerprint\'s, on two connections. "`--full`": the same plan comparing every object, as every plan did before the eighth session. Both alternate, run by run. "One policy altered by hand": the drift plan, which checks the record, misses, and compares every object; against `--full`, that shows what a stale record costs.');
+  } else {
+    out.push('| Tables | policies | personas | RLS policies made | validate | cold apply (statements) | no-op plan right after it (statements) | no-op plan, catalog statistics current | one-line change plan (statements) | second apply |');
+    out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const s of r.scenarios) {
+      out.push(`| ${s.tables} | ${s.policies} | ${s.personas} | ${s.rlsPolicies} | ${sec(s.validate)} | ${timed([s.coldApply])} | ${timed(s.noopPlan)} | ${s.noopPlanAnalyzed ? sec(med(s.noopPlanAnalyzed.map((x) => x.ms))) : 'not measured'} | ${timed(s.changePlan)} | ${s.secondApply.output} |`);
+    }
   }
   out.push('');
   out.push('"Catalog statistics current": the same no-op plan after a database-wide `ANALYZE` (what autovacuum does some time after a large apply); right after the cold apply the planner still has the statistics of the empty catalog for the catalog queries.');

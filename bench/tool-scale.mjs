@@ -1,6 +1,7 @@
 // Section 2 of BENCHMARKS.md: the tool itself at scale. A generated schema of N tables (default 500) and a
 // policy file with 1,000 users in 100 tenants, a row filter on every table, masks on 100 tables and denies
-// on 100 more: times of `validate`, a cold `apply`, a no-op `plan` and the plan of a one-line change, run
+// on 100 more: times of `validate`, a cold `apply`, a no-op `plan` (answered from the converged record, and with
+// --full), the plan of a one-line change and of one policy altered by hand, run
 // as the CLI (node start-up included), and the number of statements each sends (from the server's
 // log_statement log), at two schema sizes to show whether it grows with the number of tables.
 //
@@ -25,6 +26,8 @@ const USERS = num(flags, 'users', quick ? 200 : full ? 1000 : 500);
 const TENANTS = num(flags, 'tenants', quick ? 20 : 100);
 const PLAN_RUNS = num(flags, 'plan-runs', quick ? 2 : 3);
 const SUFFIX = quick ? '-quick' : full ? '-full' : '';
+/** What `plan` prints on stderr when the converged record answers (src/apply/converged.ts). */
+const CONVERGED_NOTE = /^note: the catalog is as the apply of /m;
 const command = `npm run bench${quick ? ':quick' : ''} -- --only tool${full ? ' --full' : ''}${['tables', 'small-tables', 'users', 'tenants'].filter((k) => flags[k] !== undefined).map((k) => ` --${k} ${flags[k]}`).join('')}`;
 
 export function schemaSql(tables) {
@@ -132,12 +135,22 @@ async function scenario(cluster, logFile, tables, verifier) {
   r.personas = p.n;
   r.rlsPolicies = rls.n;
   r.cpuCheck = { before: cpuCheck() };
-  r.noopPlan = [];
-  for (let k = 0; k < PLAN_RUNS; k++) {
-    const noop = await countStatements(logFile, async () => cli(['plan', file], env));
-    if (!/No changes/.test(noop.result.stdout)) throw new Error(`no-op plan printed:\n${noop.result.stdout.slice(0, 2000)}`);
-    r.noopPlan.push({ ms: noop.result.ms, statements: noop.statements });
-  }
+  // Each no-op plan twice, alternating: as `plan` runs by default (the converged record that the cold apply
+  // wrote answers: the note says so, or this throws) and with --full (every object compared).
+  const noopPlans = async () => {
+    const record = [];
+    const full = [];
+    for (let k = 0; k < PLAN_RUNS; k++) {
+      for (const [flags, into] of [[[], record], [['--full'], full]]) {
+        const noop = await countStatements(logFile, async () => cli(['plan', file, ...flags], env));
+        if (!/No changes/.test(noop.result.stdout)) throw new Error(`no-op plan printed:\n${noop.result.stdout.slice(0, 2000)}`);
+        if (CONVERGED_NOTE.test(noop.result.stderr) !== (flags.length === 0)) throw new Error(`plan ${flags.join(' ')}: ${noop.result.stderr || 'no note'}`);
+        into.push({ ms: noop.result.ms, statements: noop.statements });
+      }
+    }
+    return { record, full };
+  };
+  ({ record: r.noopPlan, full: r.noopPlanFull } = await noopPlans());
   // The plans above run right after the cold apply, on the catalog statistics of before it (13,000 new
   // objects): the planner's estimates for the catalog queries are off until autovacuum analyzes the catalogs. A
   // database planned in CI was applied long before, so the no-op plan is measured again once they are analyzed
@@ -145,12 +158,7 @@ async function scenario(cluster, logFile, tables, verifier) {
   const analyze = login(cluster.url(database));
   await analyze.unsafe('ANALYZE');
   await analyze.end();
-  r.noopPlanAnalyzed = [];
-  for (let k = 0; k < PLAN_RUNS; k++) {
-    const noop = await countStatements(logFile, async () => cli(['plan', file], env));
-    if (!/No changes/.test(noop.result.stdout)) throw new Error(`no-op plan printed:\n${noop.result.stdout.slice(0, 2000)}`);
-    r.noopPlanAnalyzed.push({ ms: noop.result.ms, statements: noop.statements });
-  }
+  ({ record: r.noopPlanAnalyzed, full: r.noopPlanAnalyzedFull } = await noopPlans());
   r.cpuCheck.after = cpuCheck();
   // One line changed: the first mask's expression.
   const changed = text.replace(`'***@' || split_part(email, '@', 2)`, `'[hidden]'`);
@@ -168,6 +176,21 @@ async function scenario(cluster, logFile, tables, verifier) {
   // changed under the run (see treeChanged).
   const lines = again.stdout.trim().split('\n');
   r.secondApply = { ms: again.ms, output: lines.slice(-1)[0], ...(lines.length > 1 ? { steps: lines.filter((l) => /^\S/.test(l) && !/^(Plan|Apply complete):/.test(l)).slice(0, 20) } : {}) };
+  // Drift: one policy altered by hand. The converged record is checked first and does not answer (its
+  // fingerprint differs), then every object is compared: what that costs over --full.
+  const owner = login(url);
+  const [pol] = await owner`SELECT polname::text AS name FROM pg_policy WHERE polrelid = 'public.t0001'::regclass LIMIT 1`;
+  await owner.unsafe(`ALTER POLICY "${pol.name}" ON public.t0001 USING (true)`);
+  await owner.end();
+  r.driftPlan = [];
+  r.driftPlanFull = [];
+  for (let k = 0; k < PLAN_RUNS; k++) {
+    for (const [flags, into] of [[[], r.driftPlan], [['--full'], r.driftPlanFull]]) {
+      const d = await countStatements(logFile, async () => cli(['plan', file, '--detailed-exitcode', ...flags], env, { okCodes: [2] }));
+      if (d.result.code !== 2 || CONVERGED_NOTE.test(d.result.stderr)) throw new Error(`drift plan ${flags.join(' ')} exited ${d.result.code}: ${d.result.stderr}`);
+      into.push({ ms: d.result.ms, statements: d.statements });
+    }
+  }
   // Node start-up alone, for reference: every CLI time above includes it.
   r.cliStartup = cli(['--version'], {}).ms;
   return r;
