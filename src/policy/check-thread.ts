@@ -20,10 +20,13 @@ function workerScript(): URL | undefined {
   return undefined;
 }
 
+/** What the thread posts (check-worker.ts): `started` once its modules are evaluated, then the result. */
+export type CheckerMessage = { readonly kind: 'started' } | { readonly kind: 'result'; readonly result: CheckResult };
+
 /**
  * The same result as checkPolicyFile(path, file), computed on a worker thread; on this thread where there is no
- * worker script. `signal`: the result is no longer wanted; the thread is stopped and the promise rejects with
- * the signal's reason.
+ * worker script. `signal`: the result is no longer wanted; the promise rejects with the signal's reason at once,
+ * and the thread is stopped as soon as it may be: once it has said `started` (check-worker.ts says why not before).
  */
 export async function checkPolicyFileOffThread(path: string, file: string = path, signal?: AbortSignal): Promise<CheckResult> {
   const script = workerScript();
@@ -33,13 +36,22 @@ export async function checkPolicyFileOffThread(path: string, file: string = path
   }
   return new Promise<CheckResult>((resolve, reject) => {
     const worker = new Worker(script, { workerData: { path, file } });
+    let started = false;
     const stop = (): void => {
       reject(signal?.reason);
-      void worker.terminate();
+      if (started) void worker.terminate();
     };
     signal?.addEventListener('abort', stop, { once: true });
     const done = (): void => signal?.removeEventListener('abort', stop);
-    worker.once('message', (result: CheckResult) => (done(), resolve(result)));
+    worker.on('message', (message: CheckerMessage) => {
+      if (message.kind === 'result') {
+        done();
+        resolve(message.result);
+      } else {
+        started = true;
+        if (signal?.aborted) void worker.terminate();
+      }
+    });
     worker.once('error', (e) => (done(), reject(e)));
     worker.once('exit', (code) => (done(), reject(new Error(`internal error: the policy check thread exited (code ${code}) without a result`))));
   });
