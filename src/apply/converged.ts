@@ -120,6 +120,16 @@ interface Row {
   recorded_at: Date | string;
 }
 
+/**
+ * The record is of this input and of these password variables' values (its fingerprint aside). The input implies
+ * the rest: the same file, options and tenantctl make the same schemas and name the same variables.
+ */
+function keyMatches(row: Row, input: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  if (row.input !== input) return false;
+  const recordedEnv = parseEnv(row.env);
+  return recordedEnv !== undefined && envMatches(recordedEnv, env);
+}
+
 async function recorded(tx: TransactionSql): Promise<Row | undefined> {
   const [exists] = await query<{ readable: boolean }>(
     tx,
@@ -153,9 +163,7 @@ export async function checkConverged(
   onMatch?: () => void,
 ): Promise<Converged | undefined> {
   const row = await recorded(tx);
-  if (row === undefined || row.input !== input) return undefined;
-  const recordedEnv = parseEnv(row.env);
-  if (recordedEnv === undefined || !envMatches(recordedEnv, env)) return undefined;
+  if (row === undefined || !keyMatches(row, input, env)) return undefined;
   onMatch?.();
   const schemas = JSON.parse(row.schemas) as string[];
   await pinSearchPath(tx, schemas);
@@ -212,13 +220,9 @@ export async function recordConverged(
   const schemas = model.schemas.map((s) => s.name);
   await pinSearchPath(tx, schemas);
   const catalog = await catalogFingerprint(tx, { schemas, registrySchema: options.registrySchema });
-  const names = passwordVariables(model);
   const before = await recorded(tx);
-  if (before && before.input === converged.input && before.catalog === catalog && JSON.parse(before.schemas).join('\u0000') === schemas.join('\u0000')) {
-    const recordedEnv = parseEnv(before.env);
-    if (recordedEnv !== undefined && (recordedEnv?.names ?? []).join('\u0000') === names.join('\u0000') && envMatches(recordedEnv, options.env)) return true;
-  }
-  const env = envRecord(names, options.env);
+  if (before && before.catalog === catalog && keyMatches(before, converged.input, options.env)) return true;
+  const env = envRecord(passwordVariables(model), options.env);
   await tx.unsafe(
     `INSERT INTO ${TABLE} (only_row, input, schemas, env, catalog) VALUES (true, $1, $2::text::name[], $3::text::jsonb, $4)
      ON CONFLICT (only_row) DO UPDATE SET input = EXCLUDED.input, schemas = EXCLUDED.schemas, env = EXCLUDED.env, catalog = EXCLUDED.catalog, recorded_at = pg_catalog.now()`,

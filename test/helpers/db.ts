@@ -30,6 +30,14 @@ export async function freshDatabase(prefix = 't'): Promise<TestDatabase> {
   return openDatabase(name);
 }
 
+/** `url` with another user and password (both percent-encoded). */
+export function userUrl(url: string, user: string, password: string): string {
+  const u = new URL(url);
+  u.username = encodeURIComponent(user);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
 /** A TestDatabase for a database that already exists on the run's server (dropped by drop()). */
 export function openDatabase(name: string): TestDatabase {
   const url = withDatabase(adminUrl(), name);
@@ -38,12 +46,7 @@ export function openDatabase(name: string): TestDatabase {
     name,
     url,
     sql,
-    urlFor: (user, password) => {
-      const u = new URL(url);
-      u.username = encodeURIComponent(user);
-      u.password = encodeURIComponent(password);
-      return u.toString();
-    },
+    urlFor: (user, password) => userUrl(url, user, password),
     drop: async () => {
       await sql.end();
       const a = postgres(adminUrl(), { max: 1, onnotice: () => {} });

@@ -14,7 +14,7 @@ import { catalogFingerprint, type Alongside } from '../../src/catalog/fingerprin
 import { DEMO_OPERATOR, setupDemoDatabase } from '../../src/demo/setup.js';
 import { startCluster, type Cluster } from '../../src/pg/cluster.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { adminUrl } from '../helpers/db.js';
+import { adminUrl, userUrl } from '../helpers/db.js';
 import { applyFile, DEMO_PASSWORD, DEMO_POLICIES, demoEnv, policyFile } from '../helpers/demo.js';
 import { PG18_BIN_DIR } from '../helpers/pg18.js';
 
@@ -44,12 +44,7 @@ async function ownDemoDatabase(name: string): Promise<OwnDatabase> {
     url,
     operatorUrl,
     sql,
-    urlFor: (user, password) => {
-      const u = new URL(url);
-      u.username = encodeURIComponent(user);
-      u.password = encodeURIComponent(password);
-      return u.toString();
-    },
+    urlFor: (user, password) => userUrl(url, user, password),
     drop: async () => {
       await sql.end();
       await cluster.stop();
