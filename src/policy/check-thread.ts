@@ -9,18 +9,16 @@ import { Worker } from 'node:worker_threads';
 import type { CheckResult } from './check.js';
 
 /**
- * The worker script: the one-file bundle that `npm run build` makes (scripts/bundle-check-worker.mjs: it loads in
- * half the time), else the compiled module, else none (running from the TypeScript sources, as unit tests do).
+ * The worker script, when `npm run build` has made the check's one-file bundle beside it
+ * (scripts/bundle-check-worker.mjs); else none (running from the TypeScript sources, as unit tests do).
  */
 function workerScript(): URL | undefined {
-  for (const name of ['./check-worker.bundle.js', './check-worker.js']) {
-    const url = new URL(name, import.meta.url);
-    if (existsSync(fileURLToPath(url))) return url;
-  }
-  return undefined;
+  const script = new URL('./check-worker.js', import.meta.url);
+  const ready = [script, new URL('./check.bundle.cjs', import.meta.url)].every((url) => existsSync(fileURLToPath(url)));
+  return ready ? script : undefined;
 }
 
-/** What the thread posts (check-worker.ts): `started` once its modules are evaluated, then the result. */
+/** What the thread posts (check-worker.ts): `started` once its module is evaluated, then the result. */
 export type CheckerMessage = { readonly kind: 'started' } | { readonly kind: 'result'; readonly result: CheckResult };
 
 /**
