@@ -201,7 +201,7 @@ export function registerPolicyCommands(program: Command): void {
       const { model, warnings } = await validModel(file);
       const attempts = Number(flags.attempts);
       if (!Number.isInteger(attempts) || attempts < 1) throw new CliError(`--attempts must be a positive whole number, got "${flags.attempts}"`);
-      const text = readFileSync(file);
+      const fileSha256 = sha256(readFileSync(file));
       const [{ apply }, { connect, describeTarget }, { inputKey }] = await Promise.all([
         import('../../apply/apply.js'),
         import('../../pg/connect.js'),
@@ -216,8 +216,8 @@ export function registerPolicyCommands(program: Command): void {
           lockTimeoutMs: durationMs(flags.lockTimeout, '--lock-timeout'),
           attempts,
           dryRun: Boolean(flags.dryRun),
-          fileHash: sha256(text),
-          converged: { input: inputKey({ fileSha256: sha256(text), prune: Boolean(flags.prune), registrySchema: flags.registrySchema }), fileWarnings: warnings },
+          fileHash: fileSha256,
+          converged: { input: inputKey({ fileSha256, prune: Boolean(flags.prune), registrySchema: flags.registrySchema }), fileWarnings: warnings },
           fileName: basename(file),
           log: (line) => err(line),
           confirm: async (result) => {
