@@ -1,5 +1,4 @@
 // tenantctl plan FILE and tenantctl apply FILE.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -32,8 +31,6 @@ async function validModel(file: string): Promise<{ model: PolicyModel; warnings:
   const checked = await checkPolicyFile(file);
   return { model: modelOf(file, checked), warnings: checked.warnings.length };
 }
-
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 /** What `plan` prints when the catalog is as the last converged apply left it (src/apply/converged.ts). */
 function convergedNote(recordedAt: Date): string {
@@ -94,94 +91,32 @@ export function registerPolicyCommands(program: Command): void {
     )
     .action(async (file: string, flags: PlanFlags) => {
       checkReviewFlags(flags);
-      // plan reads and changes nothing, so it connects and reads the catalog while another thread checks the
-      // file (session.ts). The file's errors still come first: whatever the connection did, a file with errors
-      // is reported as such (exit 1) and nothing else is.
-      // The file's check. Stopped when a converged record matches the file (src/apply/converged.ts): its thread
-      // would take one of the two cores from the server, which then computes the catalog's fingerprint on two
-      // connections; started again if the fingerprint differs after all.
-      const STOPPED = new Error('stopped: the file is the one the converged apply checked');
-      let abandon = new AbortController();
-      const startCheck = (): Promise<PolicyModel> => {
-        const checked = checkPolicyFileOffThread(file, file, abandon.signal).then((c) => modelOf(file, c));
-        checked.catch(() => {}); // awaited below; not an unhandled rejection while the connection is being made
-        return checked;
-      };
-      let model = startCheck();
-      // Unreadable: the file's check says why (exit 1), and the plan has no converged record to look up.
-      const bytes = ((): Buffer | undefined => {
-        try {
-          return readFileSync(file);
-        } catch {
-          return undefined;
-        }
-      })();
-      // The database side's modules (postgres, the compiler, the planner) load while the thread runs.
-      const [{ connect }, { planInTransaction }, { checkConverged, inputKey }] = await Promise.all([
-        import('../../pg/connect.js'),
-        import('../../apply/session.js'),
-        import('../../apply/converged.js'),
-      ]);
-      const input = flags.full || bytes === undefined ? undefined : inputKey({ fileSha256: sha256(bytes), prune: Boolean(flags.prune), registrySchema: flags.registrySchema });
-      let sql: ReturnType<typeof connect>;
-      try {
-        // Two connections: the second only shares the fingerprint of a converged check (src/apply/converged.ts).
-        sql = connect({ databaseUrl: flags.databaseUrl, max: input === undefined ? 1 : 2, applicationName: 'tenantctl plan', fetchTypes: false });
-      } catch (e) {
-        await model;
-        throw e;
+      // src/apply/plan-file.ts checks the file on another thread while it reads the catalog (imports only Node's
+      // modules, so the thread starts before the database side loads).
+      const { planFile } = await import('../../apply/plan-file.js');
+      const result = await planFile({
+        file,
+        check: (signal) => checkPolicyFileOffThread(file, file, signal).then((c) => modelOf(file, c)),
+        databaseUrl: flags.databaseUrl,
+        registrySchema: flags.registrySchema,
+        prune: Boolean(flags.prune),
+        full: Boolean(flags.full),
+        env: process.env,
+      }).catch((e: unknown) => {
+        throw translate(e);
+      });
+      if (result.kind === 'converged') {
+        out(renderPlan({ steps: [], records: [], notes: [], errors: [] }, flags.format));
+        err(convergedNote(result.recordedAt));
+        return;
       }
-      let settled: (c: Awaited<ReturnType<typeof checkConverged>>) => void = () => {};
-      const converged = new Promise<Awaited<ReturnType<typeof checkConverged>>>((resolve) => (settled = resolve));
-      const planned = sql
-        .begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
-          const hit =
-            input === undefined
-              ? undefined
-              : await checkConverged(tx, input, process.env, flags.registrySchema, sql, () => abandon.abort(STOPPED));
-          settled(hit);
-          if (hit) return { kind: 'converged' as const, hit };
-          if (abandon.signal.aborted) {
-            abandon = new AbortController();
-            model = startCheck();
-          }
-          return planInTransaction(tx, model, { registrySchema: flags.registrySchema, env: process.env, plan: { prune: Boolean(flags.prune) } });
-        })
-        .catch((e: unknown) => {
-          settled(undefined); // the error comes out of `planned`, after the file's
-          throw translate(e);
-        });
-      planned.catch(() => {}); // awaited below, after the model (whose errors come first)
-      let answered = false;
-      try {
-        // The same file as an apply that left the catalog as it is has no errors: no need to wait for its check.
-        // A file with errors is reported as soon as it is known, not when (or if) the server answers.
-        const stopped = model.then(
-          () => converged,
-          (e: unknown) => (e === STOPPED ? converged : Promise.reject(e)),
-        );
-        const hit = await Promise.race([converged, stopped]);
-        if (hit) {
-          answered = true;
-          out(renderPlan({ steps: [], records: [], notes: [], errors: [] }, flags.format));
-          err(convergedNote(hit.recordedAt));
-          return;
-        }
-        await model;
-        const result = await planned;
-        answered = true;
-        if (result.kind === 'converged') throw new Error('internal error: a converged plan after the converged check said otherwise');
-        if (result.kind === 'invalid') reportInvalid(file, result);
-        printDiagnostics(result.warnings);
-        out(renderPlan(result.plan, flags.format));
-        for (const note of result.plan.notes) err(`note: ${note}`);
-        if (result.plan.errors.length > 0) refuse(result);
-        if (flags.detailedExitcode && result.plan.steps.length > 0) process.exitCode = 2;
-        if (flags.failOn === 'widening' && planWidens(result.plan, Boolean(flags.allowReview))) process.exitCode = 2;
-      } finally {
-        // Read only: a transaction still open here (the file had errors) has nothing to keep.
-        await sql.end({ timeout: answered ? 5 : 0 });
-      }
+      if (result.kind === 'invalid') reportInvalid(file, result);
+      printDiagnostics(result.warnings);
+      out(renderPlan(result.plan, flags.format));
+      for (const note of result.plan.notes) err(`note: ${note}`);
+      if (result.plan.errors.length > 0) refuse(result);
+      if (flags.detailedExitcode && result.plan.steps.length > 0) process.exitCode = 2;
+      if (flags.failOn === 'widening' && planWidens(result.plan, Boolean(flags.allowReview))) process.exitCode = 2;
     });
 
   withConnection(program.command('apply'))
@@ -201,12 +136,13 @@ export function registerPolicyCommands(program: Command): void {
       const { model, warnings } = await validModel(file);
       const attempts = Number(flags.attempts);
       if (!Number.isInteger(attempts) || attempts < 1) throw new CliError(`--attempts must be a positive whole number, got "${flags.attempts}"`);
-      const fileSha256 = sha256(readFileSync(file));
-      const [{ apply }, { connect, describeTarget }, { inputKey }] = await Promise.all([
+      const [{ apply }, { connect, describeTarget }, { inputKey }, { sha256Hex }] = await Promise.all([
         import('../../apply/apply.js'),
         import('../../pg/connect.js'),
         import('../../apply/converged.js'),
+        import('../../apply/plan-file.js'),
       ]);
+      const fileSha256 = sha256Hex(readFileSync(file));
       const sql = connect({ databaseUrl: flags.databaseUrl, max: 1, applicationName: 'tenantctl apply' });
       try {
         const outcome = await apply(sql, model, {
