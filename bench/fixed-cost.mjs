@@ -7,10 +7,15 @@
 // made of: SECURITY DEFINER, `SET search_path`, PL/pgSQL vs SQL, SPI queries, the nested current_tenant(),
 // the number of InitPlans.
 //
-//   npm run build && node bench/fixed-cost.mjs [--reps 2000] [--only key1,key2] [--loop 2000]
+//   npm run build && node bench/fixed-cost.mjs [--reps 2000] [--only key1,key2] [--loop 2000] [--mode unprepared]
+//   npm run build && node bench/fixed-cost.mjs --pgbench 20 [--mode unprepared]
 //
 // Prints, per statement: median and p10 in ms of the client round trip, the difference with `SELECT 1`, and
 // (with --loop N) the server-side cost of one call, from `SELECT count(f) FROM generate_series(1, N)` / N.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { benchCluster, log, login, median, ms, num, parseFlags, percentile, urlFor, writeResult, PASSWORD } from './lib.mjs';
 import { READER, createEcommerce, slug } from './ecommerce.mjs';
 
@@ -18,6 +23,10 @@ const flags = parseFlags();
 const REPS = num(flags, 'reps', 2000);
 const WARMUP = num(flags, 'warmup', 200);
 const LOOP = num(flags, 'loop', 0);
+// --pgbench SECONDS: instead of postgres.js, one pgbench session runs every statement in turn for that long and
+// reports each one's mean latency (`pgbench -r`): one backend, one connection, every statement alternating with
+// every other, so the differences are the server's own (within ~0.001 ms from run to run on a quiet machine).
+const PGBENCH = num(flags, 'pgbench', 0);
 const DATABASE = 'fixedcost';
 const SCALE = { tenants: 10, customers: 1000, orders: 2000, items: 6000, productsPerTenant: 10 };
 const TENANT = slug(4);
@@ -72,6 +81,25 @@ CREATE VIEW fc.me WITH (security_barrier) AS
    WHERE p.role = session_user;
 GRANT SELECT ON fc.me TO PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA fc TO PUBLIC;
+-- Where a compiled read's cost comes from: copies of the organizations table, read by the tenant user, with no
+-- policy, with a constant row policy, with the template's InitPlan, and with that under a view (row security
+-- FORCEd: the operator owns the tables and the view, as it owns what apply makes).
+-- (Made from generate_series: the operator itself reads nothing of the governed tables, row security is FORCEd.)
+CREATE TABLE fc.o_plain AS SELECT 't' || lpad(i::text, 3, '0') AS name, now() AS created_at FROM generate_series(1, 100) i;
+CREATE TABLE fc.o_const AS SELECT * FROM fc.o_plain;
+CREATE TABLE fc.o_lookup AS SELECT * FROM fc.o_plain;
+CREATE UNIQUE INDEX ON fc.o_plain (name);
+CREATE UNIQUE INDEX ON fc.o_const (name);
+CREATE UNIQUE INDEX ON fc.o_lookup (name);
+ALTER TABLE fc.o_const ENABLE ROW LEVEL SECURITY;
+ALTER TABLE fc.o_const FORCE ROW LEVEL SECURITY;
+ALTER TABLE fc.o_lookup ENABLE ROW LEVEL SECURITY;
+ALTER TABLE fc.o_lookup FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON fc.o_const FOR SELECT USING (name = '${TENANT}');
+CREATE POLICY p ON fc.o_lookup FOR SELECT USING (name = (SELECT tenantctl.attr('tenant')));
+CREATE VIEW fc.v_lookup AS SELECT name, created_at FROM fc.o_lookup;
+GRANT SELECT ON fc.o_plain, fc.o_const, fc.o_lookup, fc.v_lookup TO PUBLIC;
+ANALYZE fc.o_plain, fc.o_const, fc.o_lookup;
 `;
 
 const STATEMENTS = [
@@ -98,6 +126,13 @@ const STATEMENTS = [
   ['view_guard_and_tenant', 'SELECT (SELECT m.visible FROM fc.me m) AND (SELECT m.tenant FROM fc.me m) IS NOT NULL'],
   // The compiled read of one row, and the same with the guard and template replaced by constants.
   ['org_compiled', 'SELECT name FROM organizations'],
+  ['table_plain', `SELECT name FROM fc.o_plain WHERE name = '${TENANT}'`],
+  ['table_const_policy', 'SELECT name FROM fc.o_const'],
+  ['table_lookup_policy', 'SELECT name FROM fc.o_lookup'],
+  ['view_lookup_policy', 'SELECT name FROM fc.v_lookup'],
+  // The policy's sub-select reading the caller's own principals row itself (RLS lets each login read its row):
+  // no function, no registry (so no archived/frozen status: a measure, not a candidate as it stands).
+  ['principals_subselect', 'SELECT (SELECT p.tenant FROM tenantctl.principals p WHERE p.role = session_user)'],
 ];
 
 async function main() {
@@ -115,6 +150,10 @@ async function main() {
       log(`installed ${flags.runtime}`);
     }
     await op.end();
+    if (PGBENCH > 0) {
+      pgbenchRun(cluster, statements, flags.mode === 'unprepared' ? 'simple' : 'prepared');
+      return;
+    }
     const reader = login(urlFor(cluster, DATABASE, READER, PASSWORD));
     const times = Object.fromEntries(statements.map(([k]) => [k, []]));
     const values = {};
@@ -138,7 +177,7 @@ async function main() {
     if (LOOP > 0) {
       for (const [k, s] of statements) {
         const m = /^SELECT (.+)$/.exec(s);
-        if (!m || k === 'org_compiled' || k === 'guard_and_attr' || k === 'initplan_const') continue;
+        if (!m || /^(org_compiled|guard_and_attr|initplan_const|table_|view_)/.test(k)) continue;
         const q = `SELECT count(${m[1]}) FROM generate_series(1, ${LOOP})`;
         const xs = [];
         for (let r = 0; r < 12; r++) {
@@ -165,6 +204,31 @@ async function main() {
   } finally {
     await cluster.stop();
   }
+}
+
+/** One pgbench session over TCP as the tenant user, every statement in turn; per-statement mean latencies. */
+function pgbenchRun(cluster, statements, protocol) {
+  const dir = mkdtempSync(join(tmpdir(), 'tenantctl-fixed-cost-'));
+  const script = join(dir, 'statements.sql');
+  // The first command of each pass pays for the pass's start (about 0.005 ms): an unmeasured one takes it.
+  writeFileSync(script, ['SELECT 0', ...statements.map(([, s]) => s)].map((s) => `${s};\n`).join(''));
+  const url = new URL(cluster.url(DATABASE));
+  const bin = cluster.binDir && existsSync(join(cluster.binDir, 'pgbench')) ? join(cluster.binDir, 'pgbench') : 'pgbench';
+  const r = spawnSync(bin, ['-n', '-M', protocol, '-c', '1', '-T', String(PGBENCH), '-r', '-f', script], {
+    encoding: 'utf8',
+    env: { ...process.env, PGHOST: url.hostname, PGPORT: url.port, PGDATABASE: DATABASE, PGUSER: READER, PGPASSWORD: PASSWORD },
+  });
+  if (r.status !== 0) throw new Error(`pgbench exited ${r.status}: ${r.stderr}`);
+  const lines = r.stdout.slice(r.stdout.indexOf('statement latencies')).split('\n').slice(1);
+  const latency = lines.map((l) => /^\s*([\d.]+)\s+\d+\s+(.*);$/.exec(l)).filter(Boolean).map((m) => Number(m[1])).slice(1);
+  if (latency.length !== statements.length) throw new Error(`pgbench reported ${latency.length} statements, expected ${statements.length}:\n${r.stdout}`);
+  const base = latency[0];
+  const rows = statements.map(([k, s], i) => ({ key: k, sql: s, mean: latency[i], diff: latency[i] - base }));
+  console.log(`pgbench -M ${protocol}, ${PGBENCH} s, one session as ${READER}: mean latency per statement`);
+  console.log('| statement | mean ms | vs SELECT 1 ms |');
+  console.log('|---|---:|---:|');
+  for (const row of rows) console.log(`| \`${row.sql}\` | ${row.mean.toFixed(3)} | ${row.diff >= 0 ? '+' : ''}${row.diff.toFixed(3)} |`);
+  writeResult(`fixed-cost-pgbench${protocol === 'simple' ? '-unprepared' : ''}${flags.label ? `-${flags.label}` : ''}`, { seconds: PGBENCH, protocol, loadAverage: loadavg(), rows });
 }
 
 await main();

@@ -1,6 +1,7 @@
 // Section 1 of BENCHMARKS.md: the read (and write) overhead of the compiled policies.
 //
-// For each query, four logins run it side by side, alternating, in the same run:
+// For each query, four logins run it in the same run, in pairs that alternate (compiled with baseline, then
+// naive with baseline, then barrier with baseline):
 //   compiled   the tenant user through the objects `tenantctl apply` made (persona view + RLS with InitPlans)
 //   baseline   a BYPASSRLS login with the same table privileges as the owner, hand-written WHERE org = '...'
 //   naive      the same policies with the template functions called per row (no sub-select, so no InitPlan)
@@ -194,7 +195,6 @@ async function runQuery(conns, q, mode) {
     if (i === 0) (q.rows ??= {})[v] = rows.count ?? rows.length;
     return t;
   };
-  const times = Object.fromEntries(VARIANTS.map((v) => [v, []]));
   const failed = {};
   // Warm-up (also decides whether a variant is too slow for the full repetition count).
   const reps = {};
@@ -209,45 +209,31 @@ async function runQuery(conns, q, mode) {
     }
     reps[v] = first > SLOW_MS ? MIN_REPS : REPS;
   }
-  const random = mulberry32(0x9e3779b9);
-  for (let i = 0; i < REPS; i++) {
-    // Alternate in an order shuffled every repetition (seeded: the same run after run), so that each variant
-    // follows each other one equally often. A rotation of one fixed order put the compiled variant right after
-    // the barrier variant in three repetitions out of four: after its 10,000-page reads (latest50, join), on
-    // caches it had evicted: +0.30 ms on the 50 latest orders in that order, +0.15 ms shuffled, +0.06 ms in pgbench.
-    const order = shuffled(VARIANTS, random);
-    for (const v of order) {
-      if (failed[v] || times[v].length >= reps[v]) continue;
-      try {
-        times[v].push(await once(v, i + 1));
-      } catch (e) {
-        failed[v] = `${e.code ?? ''} ${e.message}`.trim();
+  // Pairs, not a crowd: the compiled variant alternates with the baseline only, their order flipping every
+  // repetition; then the naive and the barrier variants each alternate with the baseline in a block of their own,
+  // and their ratios are taken against that block's baseline. Alternating all four in one loop (shuffled or
+  // rotated) put a 10,000-page barrier read between most baseline/compiled runs: every backend then ran on
+  // caches another had just evicted, and the compiled path, which touches more code and catalogs (the lookup's
+  // function, its query, the view), paid more for it. On the 50 latest orders that measured +0.30 ms (rotated),
+  // +0.15 ms (shuffled), and +0.05 ms in pgbench with both queries in one session (bench/findings.md).
+  const times = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+  const pairedBaseline = {};
+  for (const [v, partner] of [['compiled', 'baseline'], ['naive', 'baseline'], ['barrier', 'baseline']]) {
+    if (failed[v] || failed[partner]) continue;
+    const own = v === 'compiled' ? times : { [v]: times[v], [partner]: (pairedBaseline[v] = []) };
+    const n = Math.min(reps[v], reps[partner]);
+    for (let i = 0; i < n; i++) {
+      for (const w of i % 2 === 0 ? [v, partner] : [partner, v]) {
+        try {
+          own[w].push(await once(w, i + 1));
+        } catch (e) {
+          failed[w] = `${e.code ?? ''} ${e.message}`.trim();
+        }
       }
+      if (failed[v] || failed[partner]) break;
     }
   }
-  return { times, failed };
-}
-
-/** A small seeded PRNG (mulberry32): the order of the variants must be reproducible, Math.random is not. */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher-Yates with `random`. */
-function shuffled(xs, random) {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
+  return { times, failed, pairedBaseline };
 }
 
 async function explainAll(conns, q) {
@@ -307,7 +293,7 @@ export async function main() {
       const modes = {};
       for (const mode of MODES) {
         log(`query ${q.key} (${mode})`);
-        const { times, failed } = await runQuery(conns, q, mode);
+        const { times, failed, pairedBaseline } = await runQuery(conns, q, mode);
         const stats = {};
         for (const v of VARIANTS) {
           const xs = times[v];
@@ -317,7 +303,9 @@ export async function main() {
         }
         const c = stats.compiled.median;
         const b = stats.baseline.median;
-        modes[mode] = { stats, ratio: c / b, diffMs: c - b, naiveRatio: stats.naive.median / b, barrierRatio: stats.barrier.median / b };
+        // naive and barrier against the baseline of their own block (same repetitions, same moments).
+        const against = (v) => (pairedBaseline[v]?.length ? median(pairedBaseline[v]) : b);
+        modes[mode] = { stats, ratio: c / b, diffMs: c - b, naiveRatio: stats.naive.median / against('naive'), barrierRatio: stats.barrier.median / against('barrier') };
         log(`  compiled ${c?.toFixed(3)} ms, baseline ${b?.toFixed(3)} ms, ratio ${(c / b).toFixed(3)}, naive ${stats.naive.median?.toFixed(3) ?? stats.naive.error}, barrier ${stats.barrier.median?.toFixed(3) ?? stats.barrier.error}`);
       }
       const explain = await explainAll(conns, q);
@@ -328,7 +316,7 @@ export async function main() {
     }
     for (const c of Object.values(conns)) await c.end();
     writeResult(`read-overhead${SUFFIX}`, {
-      command, scale, tenant: TENANT, ordersOfTenant: perTenant, reps: REPS, warmup: WARMUP, machine: env, machineAfter: { loadAverage: (await import('node:os')).loadavg() },
+      command, pairs: true, scale, tenant: TENANT, ordersOfTenant: perTenant, reps: REPS, warmup: WARMUP, machine: env, machineAfter: { loadAverage: (await import('node:os')).loadavg() },
       load: { totalMs: loadMs, ...loaded.timings, databaseSize: loaded.size }, variants, results, totalMs: ms(started),
     });
   } finally {
