@@ -98,9 +98,33 @@ ALTER TABLE fc.o_lookup FORCE ROW LEVEL SECURITY;
 CREATE POLICY p ON fc.o_const FOR SELECT USING (name = '${TENANT}');
 CREATE POLICY p ON fc.o_lookup FOR SELECT USING (name = (SELECT tenantctl.attr('tenant')));
 CREATE VIEW fc.v_lookup AS SELECT name, created_at FROM fc.o_lookup;
-GRANT SELECT ON fc.o_plain, fc.o_const, fc.o_lookup, fc.v_lookup TO PUBLIC;
-ANALYZE fc.o_plain, fc.o_const, fc.o_lookup;
+-- A lookup that reads no table (an idea, not what tenantctl does): the login's tenant named by a setting of the
+-- role (ALTER ROLE ... SET, which the user can change) and believed only when the login is a member of that
+-- tenant's role (pg_has_role reads the session's cached memberships, which a REVOKE invalidates at once). It says
+-- nothing of the registry's status: archived and frozen would need roles too, kept in step with the registry. A
+-- placeholder setting in ALTER ROLE needs a superuser on PostgreSQL 15 (or GRANT SET ON PARAMETER): SUPERUSER_SQL.
+CREATE ROLE fc_tenant_${TENANT} NOLOGIN;
+GRANT fc_tenant_${TENANT} TO ${READER};
+CREATE FUNCTION fc.role_lookup() RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE t pg_catalog.text := pg_catalog.current_setting('fc.tenant', true);
+BEGIN
+  IF t IS NULL OR pg_catalog.to_regrole('fc_tenant_' OPERATOR(pg_catalog.||) t) IS NULL
+     OR NOT pg_catalog.pg_has_role(session_user, 'fc_tenant_' OPERATOR(pg_catalog.||) t, 'MEMBER') THEN
+    RETURN NULL;
+  END IF;
+  RETURN t;
+END $$;
+CREATE TABLE fc.o_role AS SELECT * FROM fc.o_plain;
+CREATE UNIQUE INDEX ON fc.o_role (name);
+ALTER TABLE fc.o_role ENABLE ROW LEVEL SECURITY;
+ALTER TABLE fc.o_role FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON fc.o_role FOR SELECT USING (name = (SELECT fc.role_lookup()));
+GRANT EXECUTE ON FUNCTION fc.role_lookup() TO PUBLIC;
+GRANT SELECT ON fc.o_plain, fc.o_const, fc.o_lookup, fc.v_lookup, fc.o_role TO PUBLIC;
+ANALYZE fc.o_plain, fc.o_const, fc.o_lookup, fc.o_role;
 `;
+
+const SUPERUSER_SQL = `ALTER ROLE ${READER} SET fc.tenant = '${TENANT}';`;
 
 const STATEMENTS = [
   ['one', 'SELECT 1'],
@@ -130,6 +154,8 @@ const STATEMENTS = [
   ['table_const_policy', 'SELECT name FROM fc.o_const'],
   ['table_lookup_policy', 'SELECT name FROM fc.o_lookup'],
   ['view_lookup_policy', 'SELECT name FROM fc.v_lookup'],
+  ['role_lookup', 'SELECT fc.role_lookup()'],
+  ['table_role_policy', 'SELECT name FROM fc.o_role'],
   // The policy's sub-select reading the caller's own principals row itself (RLS lets each login read its row):
   // no function, no registry (so no archived/frozen status: a measure, not a candidate as it stands).
   ['principals_subselect', 'SELECT (SELECT p.tenant FROM tenantctl.principals p WHERE p.role = session_user)'],
@@ -143,6 +169,9 @@ async function main() {
     const loaded = await createEcommerce(cluster, DATABASE, SCALE, TENANT);
     const op = login(loaded.operatorUrl);
     await op.unsafe(VARIANT_SQL);
+    const su = login(cluster.url(DATABASE));
+    await su.unsafe(SUPERUSER_SQL);
+    await su.end();
     if (flags.runtime && typeof flags.runtime === 'string') {
       // Install another runtime.sql over the shipped one (what apply would do), to compare before/after.
       const { readFileSync } = await import('node:fs');
