@@ -13,7 +13,7 @@
 // Prints, per statement: median and p10 in ms of the client round trip, the difference with `SELECT 1`, and
 // (with --loop N) the server-side cost of one call, from `SELECT count(f) FROM generate_series(1, N)` / N.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchCluster, log, login, median, ms, num, parseFlags, percentile, urlFor, writeResult, PASSWORD } from './lib.mjs';
@@ -25,7 +25,7 @@ const WARMUP = num(flags, 'warmup', 200);
 const LOOP = num(flags, 'loop', 0);
 // --pgbench SECONDS: instead of postgres.js, one pgbench session runs every statement in turn for that long and
 // reports each one's mean latency (`pgbench -r`): one backend, one connection, every statement alternating with
-// every other, so the differences are the server's own (within ~0.001 ms from run to run on a quiet machine).
+// every other, so the differences are the server's own (they repeat within ~0.003 ms from run to run).
 const PGBENCH = num(flags, 'pgbench', 0);
 const DATABASE = 'fixedcost';
 const SCALE = { tenants: 10, customers: 1000, orders: 2000, items: 6000, productsPerTenant: 10 };
@@ -247,6 +247,7 @@ function pgbenchRun(cluster, statements, protocol) {
     encoding: 'utf8',
     env: { ...process.env, PGHOST: url.hostname, PGPORT: url.port, PGDATABASE: DATABASE, PGUSER: READER, PGPASSWORD: PASSWORD },
   });
+  rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`pgbench exited ${r.status}: ${r.stderr}`);
   const lines = r.stdout.slice(r.stdout.indexOf('statement latencies')).split('\n').slice(1);
   const latency = lines.map((l) => /^\s*([\d.]+)\s+\d+\s+(.*);$/.exec(l)).filter(Boolean).map((m) => Number(m[1])).slice(1);
