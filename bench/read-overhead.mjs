@@ -10,7 +10,7 @@
 // tables, from the catalog's own rendering of the compiled policies and views.
 //
 //   node bench/read-overhead.mjs [--full | --quick] [--tenants 100] [--orders 1000000] [--customers 100000] [--reps 200] [--quick]
-import { benchCluster, login, log, machine, median, ms, num, parseFlags, percentile, urlFor, writeResult, PASSWORD } from './lib.mjs';
+import { benchCluster, cpuCheck, login, log, machine, median, ms, num, parseFlags, percentile, urlFor, writeResult, PASSWORD } from './lib.mjs';
 import { BASELINE, OPERATOR, READER, WRITER, createEcommerce, scaleFrom, slug } from './ecommerce.mjs';
 
 const flags = parseFlags();
@@ -292,6 +292,9 @@ export async function main() {
       const want = name === 'baseline' ? { orgs: scale.tenants, n: scale.orders } : { orgs: 1, n: perTenant };
       if (r.orgs !== want.orgs || r.n !== want.n) throw new Error(`${name} sees ${JSON.stringify(r)}, expected ${JSON.stringify(want)}`);
     }
+    // How fast the machine is while the queries run (this VM's speed changes by half within the day): the same
+    // fixed CPU workload as section 2's, before and after.
+    const cpu = { before: cpuCheck() };
     const results = [];
     for (const q of queries(ids)) {
       const modes = {};
@@ -318,9 +321,10 @@ export async function main() {
         rows: q.rows, modes, explain,
       });
     }
+    cpu.after = cpuCheck();
     for (const c of Object.values(conns)) await c.end();
     writeResult(`read-overhead${SUFFIX}`, {
-      command, pairs: true, scale, tenant: TENANT, ordersOfTenant: perTenant, reps: REPS, warmup: WARMUP, machine: env, machineAfter: { loadAverage: (await import('node:os')).loadavg() },
+      command, pairs: true, cpuCheck: cpu, scale, tenant: TENANT, ordersOfTenant: perTenant, reps: REPS, warmup: WARMUP, machine: env, machineAfter: { loadAverage: (await import('node:os')).loadavg() },
       load: { totalMs: loadMs, ...loaded.timings, databaseSize: loaded.size }, variants, results, totalMs: ms(started),
     });
   } finally {

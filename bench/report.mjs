@@ -59,6 +59,7 @@ function section1(r) {
   out.push('- **naive**: the same policies with the function called per row (`tenantctl.attr(\'tenant\')` instead of `(SELECT tenantctl.attr(\'tenant\'))`), same views;');
   out.push('- **barrier**: the compiled policies under `security_barrier` views.');
   out.push('');
+  if (r.cpuCheck) out.push(`How fast the machine was: the fixed CPU workload of section 2 (\`cpuCheck\` in \`bench/lib.mjs\`, lower is faster) took ${r.cpuCheck.before} ms before the queries and ${r.cpuCheck.after} ms after them. Absolute differences grow on a slower machine as the times do; compare runs together with this figure.`, '');
   out.push('Writes run in `BEGIN … ROLLBACK` and time the statement only (the commit\'s WAL flush is the same for everyone and is the noisiest part on a loaded machine). **Target** (issue #9): ratio ≤ 1.10, or for a query under 1 ms at most 0.05 ms more.');
   out.push('');
   for (const mode of ['prepared', 'unprepared']) {
