@@ -12,11 +12,8 @@
 //
 // Prints, per statement: median and p10 in ms of the client round trip, the difference with `SELECT 1`, and
 // (with --loop N) the server-side cost of one call, from `SELECT count(f) FROM generate_series(1, N)` / N.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { benchCluster, log, login, median, ms, num, parseFlags, percentile, urlFor, writeResult, PASSWORD } from './lib.mjs';
+import { loadavg } from 'node:os';
+import { benchCluster, log, login, median, ms, num, parseFlags, percentile, pgbenchMeans, urlFor, writeResult, PASSWORD } from './lib.mjs';
 import { READER, createEcommerce, slug } from './ecommerce.mjs';
 
 const flags = parseFlags();
@@ -237,23 +234,8 @@ async function main() {
 
 /** One pgbench session over TCP as the tenant user, every statement in turn; per-statement mean latencies. */
 function pgbenchRun(cluster, statements, protocol) {
-  const dir = mkdtempSync(join(tmpdir(), 'tenantctl-fixed-cost-'));
-  const script = join(dir, 'statements.sql');
-  // The first command of each pass pays for the pass's start (about 0.005 ms): an unmeasured one takes it.
-  writeFileSync(script, ['SELECT 0', ...statements.map(([, s]) => s)].map((s) => `${s};\n`).join(''));
-  const url = new URL(cluster.url(DATABASE));
-  const bin = cluster.binDir && existsSync(join(cluster.binDir, 'pgbench')) ? join(cluster.binDir, 'pgbench') : 'pgbench';
-  const r = spawnSync(bin, ['-n', '-M', protocol, '-c', '1', '-T', String(PGBENCH), '-r', '-f', script], {
-    encoding: 'utf8',
-    env: { ...process.env, PGHOST: url.hostname, PGPORT: url.port, PGDATABASE: DATABASE, PGUSER: READER, PGPASSWORD: PASSWORD },
-  });
-  rmSync(dir, { recursive: true, force: true });
-  if (r.status !== 0) throw new Error(`pgbench exited ${r.status}: ${r.stderr}`);
-  const lines = r.stdout.slice(r.stdout.indexOf('statement latencies')).split('\n').slice(1);
-  const latency = lines.map((l) => /^\s*([\d.]+)\s+\d+\s+(.*);$/.exec(l)).filter(Boolean).map((m) => Number(m[1])).slice(1);
-  if (latency.length !== statements.length) throw new Error(`pgbench reported ${latency.length} statements, expected ${statements.length}:\n${r.stdout}`);
-  const base = latency[0];
-  const rows = statements.map(([k, s], i) => ({ key: k, sql: s, mean: latency[i], diff: latency[i] - base }));
+  const means = pgbenchMeans(cluster, { database: DATABASE, user: READER, password: PASSWORD, statements: statements.map(([, s]) => s), protocol, seconds: PGBENCH });
+  const rows = statements.map(([k, s], i) => ({ key: k, sql: s, mean: means[i], diff: means[i] - means[0] }));
   console.log(`pgbench -M ${protocol}, ${PGBENCH} s, one session as ${READER}: mean latency per statement`);
   console.log('| statement | mean ms | vs SELECT 1 ms |');
   console.log('|---|---:|---:|');

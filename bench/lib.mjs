@@ -1,7 +1,7 @@
 // Shared helpers of the benchmarks (bench/*.mjs): flags, a throwaway PostgreSQL, logins, the CLI, statistics.
 // Plain ESM run by node after `npm run build`: everything tenantctl-specific comes from ../dist.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +98,34 @@ const CPU_CHECK = `const t = process.hrtime.bigint(); const a = [];
 for (let i = 0; i < 200000; i++) a.push({ k: 'k' + ((i * 7919) % 200000), v: i, s: 'x'.repeat(i % 50) });
 const b = JSON.parse(JSON.stringify(a)); b.sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0));
 console.log(Number(process.hrtime.bigint() - t) / 1e6);`;
+
+/**
+ * One pgbench session over TCP as `user`, running `statements` in turn for `seconds` (`-M prepared` or `simple`),
+ * and each one's mean latency in ms (`pgbench -r`): one backend and one connection for all of them, so their
+ * differences are the server's own. The first command of each pass also pays for the pass's start (about
+ * 0.005 ms), so an unmeasured one goes first.
+ */
+export function pgbenchMeans(cluster, { database, user, password, statements, protocol, seconds }) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'tenantctl-pgbench-'));
+  try {
+    const script = join(dir, 'statements.sql');
+    writeFileSync(script, ['SELECT 0', ...statements].map((s) => `${s.replace(/\s+/g, ' ')};\n`).join(''));
+    const url = new URL(cluster.url(database));
+    const bin = cluster.binDir && existsSync(join(cluster.binDir, 'pgbench')) ? join(cluster.binDir, 'pgbench') : 'pgbench';
+    const r = spawnSync(bin, ['-n', '-M', protocol, '-c', '1', '-T', String(seconds), '-r', '-f', script], {
+      encoding: 'utf8',
+      env: { ...process.env, PGHOST: url.hostname, PGPORT: url.port, PGDATABASE: database, PGUSER: user, PGPASSWORD: password },
+    });
+    if (r.status !== 0) throw new Error(`pgbench exited ${r.status}: ${r.stderr}`);
+    const lines = r.stdout.slice(r.stdout.indexOf('statement latencies')).split('\n').slice(1);
+    // One line per command: mean, failures, the command's text (long ones cut short).
+    const means = lines.map((l) => /^\s*([\d.]+)\s+\d+\s+\S/.exec(l)).filter(Boolean).map((m) => Number(m[1])).slice(1);
+    if (means.length !== statements.length) throw new Error(`pgbench reported ${means.length} statements, expected ${statements.length}:\n${r.stdout}`);
+    return means;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Median of `runs` CPU_CHECK runs, in ms. */
 export function cpuCheck(runs = 3) {

@@ -9,8 +9,8 @@
 // naive and barrier are built by hand next to the compiled objects, in the same database and on the same
 // tables, from the catalog's own rendering of the compiled policies and views.
 //
-//   node bench/read-overhead.mjs [--full | --quick] [--tenants 100] [--orders 1000000] [--customers 100000] [--reps 200] [--quick]
-import { benchCluster, cpuCheck, login, log, machine, median, ms, num, parseFlags, percentile, urlFor, writeResult, PASSWORD } from './lib.mjs';
+//   node bench/read-overhead.mjs [--full | --quick] [--tenants 100] [--orders 1000000] [--customers 100000] [--reps 200] [--pgbench 20]
+import { benchCluster, cpuCheck, login, log, machine, median, ms, num, parseFlags, percentile, pgbenchMeans, urlFor, writeResult, PASSWORD } from './lib.mjs';
 import { BASELINE, OPERATOR, READER, WRITER, createEcommerce, scaleFrom, slug } from './ecommerce.mjs';
 
 const flags = parseFlags();
@@ -31,11 +31,15 @@ const WARMUP = num(flags, 'warmup', quick ? 5 : 20);
 const SLOW_MS = 200;
 const MIN_REPS = 5;
 const STATEMENT_TIMEOUT_MS = num(flags, 'statement-timeout', 60_000);
+// --pgbench SECONDS: afterwards, a cross-check of the reads by another client: one pgbench session as the tenant
+// user runs each read's baseline (under SET ROLE to the baseline login, granted for this only) and then its
+// compiled form, query after query, in each mode; pgbench -r gives each statement's mean.
+const PGBENCH = num(flags, 'pgbench', 0);
 const DATABASE = 'bench';
 const TENANT_INDEX = Math.floor(scale.tenants / 2) - 1 >= 0 ? Math.floor(scale.tenants / 2) - 1 : 0;
 const TENANT = slug(TENANT_INDEX);
 
-const command = `npm run bench${quick ? ':quick' : ''} -- --only read${full ? ' --full' : ''}${['tenants', 'customers', 'orders', 'reps'].filter((k) => flags[k] !== undefined).map((k) => ` --${k} ${flags[k]}`).join('')}`;
+const command = `npm run bench${quick ? ':quick' : ''} -- --only read${full ? ' --full' : ''}${['tenants', 'customers', 'orders', 'reps', 'pgbench'].filter((k) => flags[k] !== undefined).map((k) => ` --${k} ${flags[k]}`).join('')}`;
 
 /** `( SELECT tenantctl.f(...) AS f)` -> `tenantctl.f(...)`: the same policy, without the InitPlan. */
 export function naiveExpression(expr) {
@@ -240,6 +244,42 @@ async function runQuery(conns, q, mode) {
   return { times, failed, pairedBaseline };
 }
 
+/**
+ * Each read's baseline and compiled form in one pgbench session (see --pgbench); their means per mode. Every read
+ * runs baseline-then-compiled in the first half of the script and compiled-then-baseline in the second, so that
+ * neither form always runs on the caches the other just warmed (the whole count by status, for one).
+ */
+async function pgbenchCrossCheck(cluster, qs) {
+  const reads = qs.filter((q) => !q.write);
+  const literal = (q, text) => text.replace(/\$(\d+)/g, (_, n) => `'${q.params(1)[Number(n) - 1]}'`);
+  const asBaseline = (q) => [`SET ROLE ${BASELINE}`, 'SET search_path = public', literal(q, q.baseline), 'RESET ROLE', 'RESET search_path'];
+  const statements = [
+    ...reads.flatMap((q) => [...asBaseline(q), literal(q, q.tenant)]),
+    ...reads.flatMap((q) => [literal(q, q.tenant), ...asBaseline(q)]),
+  ];
+  // Where each read's statements are: [baseline, compiled] in each half.
+  const at = (i) => [[i * 6 + 2, i * 6 + 5], [reads.length * 6 + i * 6 + 3, reads.length * 6 + i * 6]];
+  const db = login(cluster.url(DATABASE));
+  await db.unsafe(`GRANT ${BASELINE} TO ${READER}`);
+  try {
+    const out = { seconds: PGBENCH, balanced: true };
+    for (const [mode, protocol] of [['prepared', 'prepared'], ['unprepared', 'simple']]) {
+      log(`pgbench cross-check (${mode}, ${PGBENCH} s)`);
+      const means = pgbenchMeans(cluster, { database: DATABASE, user: READER, password: PASSWORD, statements, protocol, seconds: PGBENCH });
+      out[mode] = reads.map((q, i) => {
+        const [[b1, c1], [b2, c2]] = at(i);
+        const baseline = (means[b1] + means[b2]) / 2;
+        const compiled = (means[c1] + means[c2]) / 2;
+        return { key: q.key, baseline, compiled, diff: compiled - baseline };
+      });
+    }
+    return out;
+  } finally {
+    await db.unsafe(`REVOKE ${BASELINE} FROM ${READER}`);
+    await db.end();
+  }
+}
+
 async function explainAll(conns, q) {
   const out = {};
   for (const v of VARIANTS) {
@@ -322,9 +362,10 @@ export async function main() {
       });
     }
     cpu.after = cpuCheck();
+    const pgbench = PGBENCH > 0 ? await pgbenchCrossCheck(cluster, queries(ids)) : undefined;
     for (const c of Object.values(conns)) await c.end();
     writeResult(`read-overhead${SUFFIX}`, {
-      command, pairs: true, cpuCheck: cpu, scale, tenant: TENANT, ordersOfTenant: perTenant, reps: REPS, warmup: WARMUP, machine: env, machineAfter: { loadAverage: (await import('node:os')).loadavg() },
+      command, pairs: true, cpuCheck: cpu, pgbench, scale, tenant: TENANT, ordersOfTenant: perTenant, reps: REPS, warmup: WARMUP, machine: env, machineAfter: { loadAverage: (await import('node:os')).loadavg() },
       load: { totalMs: loadMs, ...loaded.timings, databaseSize: loaded.size }, variants, results, totalMs: ms(started),
     });
   } finally {

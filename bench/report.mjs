@@ -73,6 +73,20 @@ function section1(r) {
     }
     out.push('');
   }
+  if (r.pgbench) {
+    out.push(`### Cross-check by another client: one pgbench session`);
+    out.push('');
+    out.push(`After the runs above, one pgbench session (\`--pgbench ${r.pgbench.seconds}\`: ${r.pgbench.seconds} s per mode, one connection as \`bench_reader\`, which is granted the baseline login's role for this only) ran each read's baseline under \`SET ROLE\` and its compiled form, query after query, baseline first in one half of the script and compiled first in the other; mean latency per statement (\`pgbench -r\`, the two halves averaged), so both run in the same backend on the same caches:`);
+    out.push('');
+    out.push('| Query | prepared: baseline ms | compiled ms | difference ms | unprepared: baseline ms | compiled ms | difference ms |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|');
+    for (const p of r.pgbench.prepared) {
+      const u = r.pgbench.unprepared.find((x) => x.key === p.key);
+      const title = r.results.find((q) => q.key === p.key)?.title ?? p.key;
+      out.push(`| ${title} | ${f2(p.baseline)} | ${f2(p.compiled)} | ${signed(p.diff)} | ${f2(u.baseline)} | ${f2(u.compiled)} | ${signed(u.diff)} |`);
+    }
+    out.push('');
+  }
   out.push('<details><summary>p10 / p90 of every cell, rows returned, the SQL</summary>');
   out.push('');
   out.push('| Query | mode | baseline p10–p90 | compiled p10–p90 | naive p10–p90 (n) | barrier p10–p90 (n) |');
