@@ -251,25 +251,28 @@ async function runQuery(conns, q, mode) {
  */
 async function pgbenchCrossCheck(cluster, qs) {
   const reads = qs.filter((q) => !q.write);
-  const literal = (q, text) => text.replace(/\$(\d+)/g, (_, n) => `'${q.params(1)[Number(n) - 1]}'`);
-  const asBaseline = (q) => [`SET ROLE ${BASELINE}`, 'SET search_path = public', literal(q, q.baseline), 'RESET ROLE', 'RESET search_path'];
-  const statements = [
-    ...reads.flatMap((q) => [...asBaseline(q), literal(q, q.tenant)]),
-    ...reads.flatMap((q) => [literal(q, q.tenant), ...asBaseline(q)]),
-  ];
-  // Where each read's statements are: [baseline, compiled] in each half.
-  const at = (i) => [[i * 6 + 2, i * 6 + 5], [reads.length * 6 + i * 6 + 3, reads.length * 6 + i * 6]];
+  const statements = [];
+  // Where each read's baseline and compiled statements are in the script, one of each per half.
+  const at = reads.map(() => ({ baseline: [], compiled: [] }));
+  const add = (i, form) => {
+    const q = reads[i];
+    if (form === 'baseline') statements.push(`SET ROLE ${BASELINE}`, 'SET search_path = public');
+    at[i][form].push(statements.push(inlineParams(q, form === 'baseline' ? q.baseline : q.tenant)) - 1);
+    if (form === 'baseline') statements.push('RESET ROLE', 'RESET search_path');
+  };
+  reads.forEach((_, i) => (add(i, 'baseline'), add(i, 'compiled')));
+  reads.forEach((_, i) => (add(i, 'compiled'), add(i, 'baseline')));
   const db = login(cluster.url(DATABASE));
   await db.unsafe(`GRANT ${BASELINE} TO ${READER}`);
   try {
-    const out = { seconds: PGBENCH, balanced: true };
+    const out = { seconds: PGBENCH };
     for (const [mode, protocol] of [['prepared', 'prepared'], ['unprepared', 'simple']]) {
       log(`pgbench cross-check (${mode}, ${PGBENCH} s)`);
       const means = pgbenchMeans(cluster, { database: DATABASE, user: READER, password: PASSWORD, statements, protocol, seconds: PGBENCH });
+      const mean = (positions) => (means[positions[0]] + means[positions[1]]) / 2;
       out[mode] = reads.map((q, i) => {
-        const [[b1, c1], [b2, c2]] = at(i);
-        const baseline = (means[b1] + means[b2]) / 2;
-        const compiled = (means[c1] + means[c2]) / 2;
+        const baseline = mean(at[i].baseline);
+        const compiled = mean(at[i].compiled);
         return { key: q.key, baseline, compiled, diff: compiled - baseline };
       });
     }
@@ -280,13 +283,18 @@ async function pgbenchCrossCheck(cluster, qs) {
   }
 }
 
+/** `text` with the parameters of repetition 1 as literals (EXPLAIN and pgbench take no bound values here). */
+function inlineParams(q, text) {
+  const params = q.params(1);
+  return text.replace(/\$(\d+)/g, (_, n) => `'${params[Number(n) - 1]}'`);
+}
+
 async function explainAll(conns, q) {
   const out = {};
   for (const v of VARIANTS) {
     const sql = v === 'compiled' ? (q.write ? conns.writer : conns.reader) : conns[v];
     const text = v === 'baseline' ? q.baseline : q.tenant;
-    const literalParams = q.params(1).map((p) => `'${p}'`);
-    const inlined = text.replace(/\$(\d+)/g, (_, n) => literalParams[Number(n) - 1]);
+    const inlined = inlineParams(q, text);
     try {
       await sql.unsafe('BEGIN');
       const rows = await sql.unsafe(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${inlined}`);
