@@ -5,7 +5,7 @@
 // over TCP with postgres.js (as an application would): `SELECT 1`, the shipped lookups, and variants of them
 // built next to them in schema `fc` (owned by the operator, as apply's functions are) to find what the cost is
 // made of: SECURITY DEFINER, `SET search_path`, PL/pgSQL vs SQL, SPI queries, the nested current_tenant(),
-// the number of InitPlans.
+// the number of InitPlans, and lookups that read no table (a tenant believed from role memberships or privileges).
 //
 //   npm run build && node bench/fixed-cost.mjs [--reps 2000] [--only key1,key2] [--loop 2000] [--mode unprepared]
 //   npm run build && node bench/fixed-cost.mjs --pgbench 20 [--mode unprepared]
@@ -117,8 +117,32 @@ ALTER TABLE fc.o_role ENABLE ROW LEVEL SECURITY;
 ALTER TABLE fc.o_role FORCE ROW LEVEL SECURITY;
 CREATE POLICY p ON fc.o_role FOR SELECT USING (name = (SELECT fc.role_lookup()));
 GRANT EXECUTE ON FUNCTION fc.role_lookup() TO PUBLIC;
-GRANT SELECT ON fc.o_plain, fc.o_const, fc.o_lookup, fc.v_lookup, fc.o_role TO PUBLIC;
-ANALYZE fc.o_plain, fc.o_const, fc.o_lookup, fc.o_role;
+-- The same belief with no function at all (eleventh session): the check written into the policy, so nothing but
+-- built-in C functions runs; with the registry's status as a second membership (the tenant's role a member of
+-- fc_live while the tenant is not archived), the complete lookup of a user's tenant under that design.
+CREATE ROLE fc_live NOLOGIN;
+GRANT fc_live TO fc_tenant_${TENANT};
+CREATE TABLE fc.o_role_inline AS SELECT * FROM fc.o_plain;
+CREATE UNIQUE INDEX ON fc.o_role_inline (name);
+ALTER TABLE fc.o_role_inline ENABLE ROW LEVEL SECURITY;
+ALTER TABLE fc.o_role_inline FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON fc.o_role_inline FOR SELECT USING (name = (SELECT CASE
+  WHEN pg_catalog.pg_has_role(session_user, pg_catalog.to_regrole('fc_tenant_' OPERATOR(pg_catalog.||) pg_catalog.current_setting('fc.tenant', true))::pg_catalog.oid, 'MEMBER')
+   AND pg_catalog.pg_has_role(pg_catalog.to_regrole('fc_tenant_' OPERATOR(pg_catalog.||) pg_catalog.current_setting('fc.tenant', true))::pg_catalog.oid, 'fc_live', 'MEMBER')
+  THEN pg_catalog.current_setting('fc.tenant', true) END));
+-- Roles are cluster-wide while a registry is per database; a privilege on an object of the database is not: the
+-- tenant as a schema that holds nothing, USAGE granted to its users while the tenant is not archived.
+CREATE SCHEMA fc_t_${TENANT};
+GRANT USAGE ON SCHEMA fc_t_${TENANT} TO ${READER};
+CREATE TABLE fc.o_acl_inline AS SELECT * FROM fc.o_plain;
+CREATE UNIQUE INDEX ON fc.o_acl_inline (name);
+ALTER TABLE fc.o_acl_inline ENABLE ROW LEVEL SECURITY;
+ALTER TABLE fc.o_acl_inline FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON fc.o_acl_inline FOR SELECT USING (name = (SELECT CASE
+  WHEN pg_catalog.has_schema_privilege(session_user, pg_catalog.to_regnamespace('fc_t_' OPERATOR(pg_catalog.||) pg_catalog.current_setting('fc.tenant', true))::pg_catalog.oid, 'USAGE')
+  THEN pg_catalog.current_setting('fc.tenant', true) END));
+GRANT SELECT ON fc.o_plain, fc.o_const, fc.o_lookup, fc.v_lookup, fc.o_role, fc.o_role_inline, fc.o_acl_inline TO PUBLIC;
+ANALYZE fc.o_plain, fc.o_const, fc.o_lookup, fc.o_role, fc.o_role_inline, fc.o_acl_inline;
 `;
 
 const SUPERUSER_SQL = `ALTER ROLE ${READER} SET fc.tenant = '${TENANT}';`;
@@ -153,6 +177,8 @@ const STATEMENTS = [
   ['view_lookup_policy', 'SELECT name FROM fc.v_lookup'],
   ['role_lookup', 'SELECT fc.role_lookup()'],
   ['table_role_policy', 'SELECT name FROM fc.o_role'],
+  ['table_role_inline_policy', 'SELECT name FROM fc.o_role_inline'],
+  ['table_acl_inline_policy', 'SELECT name FROM fc.o_acl_inline'],
   // The policy's sub-select reading the caller's own principals row itself (RLS lets each login read its row):
   // no function, no registry (so no archived/frozen status: a measure, not a candidate as it stands).
   ['principals_subselect', 'SELECT (SELECT p.tenant FROM tenantctl.principals p WHERE p.role = session_user)'],
