@@ -56,15 +56,41 @@ function exportColumns(table: ScopedTable): string[] {
   return table.columns.filter((c) => !c.generated).map((c) => c.name);
 }
 
+/**
+ * Writes to `output` with its backpressure, and fails from the first write that fails: a reader that went away
+ * (`| head`, a pipe into a command that died) or a full disk makes the export an error, never a success with a
+ * truncated stream. The write callback is what tells: process.stdout on a pipe reports EPIPE there (and emits
+ * 'error'), and emits no 'drain' after it. `last` waits for the chunk itself to be written.
+ */
+function writer(output: Writable): (chunk: string | Buffer, last?: boolean) => Promise<void> {
+  let failed: Error | undefined;
+  const closed = (e: Error): TenantError =>
+    new TenantError(`the output failed before the export was complete (${(e as NodeJS.ErrnoException).code ?? e.message}): what was written has no manifest, so tenant import refuses it`);
+  return async (chunk, last = false) => {
+    if (failed) throw closed(failed);
+    await new Promise<void>((resolve, reject) => {
+      let more = true;
+      more = output.write(chunk, (e) => {
+        if (e) {
+          failed ??= e;
+          reject(closed(e));
+        } else if (last || !more) resolve();
+      });
+      if (more && !last) resolve();
+    });
+  };
+}
+
 /** Write the export to `output`; returns the manifest. One audit row (tenant.export) in the caller's transaction. */
 export async function exportTenant(tx: Executor, schema: string, slug: string, output: Writable, tenantColumn?: string): Promise<Manifest> {
   const t = await getTenant(tx, schema, slug);
   await requireBypass(tx, 'tenant export');
   const scope = await tenantScope(tx, { registrySchema: schema, ...(tenantColumn !== undefined ? { tenantColumn } : {}) });
   const whole = createHash('sha256');
+  const send = writer(output);
   const write = async (text: string | Buffer): Promise<void> => {
     whole.update(text);
-    if (!output.write(text)) await new Promise<void>((resolve) => output.once('drain', () => resolve()));
+    await send(text);
   };
   await write(HEADER);
   const tables: ManifestTable[] = [];
@@ -95,7 +121,8 @@ export async function exportTenant(tx: Executor, schema: string, slug: string, o
     rows: tables.reduce((a, x) => a + x.rows, 0),
     sha256: whole.digest('hex'),
   };
-  output.write(MANIFEST_PREFIX + JSON.stringify(manifest) + '\n');
+  // Awaited to the end: the export succeeds only once its manifest, its last line, is out.
+  await send(MANIFEST_PREFIX + JSON.stringify(manifest) + '\n', true);
   await recordAudit(tx, schema, {
     action: 'tenant.export',
     targetType: 'tenant',

@@ -14,6 +14,8 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   input?: string;
   cwd?: string;
+  /** Close the read end of the child's stdout at once, as `| head` does once it has its lines: every write fails (EPIPE). */
+  closeStdout?: boolean;
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
@@ -26,7 +28,8 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    if (options.closeStdout) child.stdout.destroy();
+    else child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
