@@ -12,6 +12,17 @@ export function out(line = ''): void {
   process.stdout.write(line + '\n');
 }
 
+/**
+ * `out()` for a line that must arrive: resolves once it is written, rejects when stdout fails (a reader that
+ * went away, a full disk). Text output is dropped quietly when its reader has gone (bin/tenantctl); a secret
+ * shown only once is not, so its command can roll back instead of keeping what nobody received.
+ */
+export function deliver(line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(line + '\n', (e) => (e ? reject(e) : resolve()));
+  });
+}
+
 export function err(line: string): void {
   process.stderr.write(line + '\n');
 }

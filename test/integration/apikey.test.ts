@@ -100,6 +100,15 @@ describe('apikey', () => {
     expect(await state()).toEqual(before);
   });
 
+  it('create whose stdout fails (its reader gone) creates nothing: exit 1, no key, no audit row', async () => {
+    const before = await state();
+    for (const format of ['text', 'json']) {
+      const r = await runCli(['apikey', 'create', '--tenant', 'acme', '--name', `lost-${format}`, '--format', format], { env: { DATABASE_URL: db.url }, closeStdout: true });
+      expect(r, format).toMatchObject({ code: 1, stderr: 'error: the key could not be written to stdout (EPIPE): nothing was created\n' });
+    }
+    expect(await state()).toEqual(before);
+  });
+
   it('revoke sets revoked_at with one audit row; verify fails at once; revoking again changes nothing', async () => {
     const r = await cli(['apikey', 'revoke', id]);
     expect(r).toMatchObject({ code: 0, stdout: `Revoked API key ${id} "ci" of tenant acme.\n` });

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { createKey, listKeys, revokeKey, verifyKey } from '../../apikey/keys.js';
 import { requireRegistry } from '../../tenant/common.js';
-import { colour, err, out } from '../output.js';
+import { CliError } from '../errors.js';
+import { colour, deliver, err, out } from '../output.js';
 import { withConnection, type ConnectionFlags } from '../options.js';
 import { checkFormat, inTransaction, table, withSql } from './session.js';
 
@@ -41,14 +42,16 @@ Examples:
     .action(async (flags: ConnectionFlags & { tenant: string; name: string; scopes?: string; product?: string; format: string }) => {
       checkFormat(flags.format);
       const scopes = flags.scopes === undefined ? [] : flags.scopes.split(',').map((s) => s.trim()).filter((s) => s !== '');
-      const k = await inTransaction(flags, 'apikey create', (tx) =>
-        createKey(tx, flags.registrySchema, { tenant: flags.tenant, name: flags.name, scopes, ...(flags.product !== undefined ? { product: flags.product } : {}) }),
-      );
-      if (flags.format === 'json') {
-        out(JSON.stringify(k, null, 2));
-        return;
-      }
-      out(k.key);
+      // The key is written before the COMMIT: when stdout fails (`> key.txt` on a full disk, a pipe whose reader
+      // died), nothing is created, rather than a key that nobody has.
+      const k = await inTransaction(flags, 'apikey create', async (tx) => {
+        const created = await createKey(tx, flags.registrySchema, { tenant: flags.tenant, name: flags.name, scopes, ...(flags.product !== undefined ? { product: flags.product } : {}) });
+        await deliver(flags.format === 'json' ? JSON.stringify(created, null, 2) : created.key).catch((e: NodeJS.ErrnoException) => {
+          throw new CliError(`the key could not be written to stdout (${e.code ?? e.message}): nothing was created`);
+        });
+        return created;
+      });
+      if (flags.format === 'json') return;
       err(colour.green(`Created API key ${k.id} "${k.name}" for tenant ${k.tenant} (prefix ${k.prefix}). It is shown only once: store it now.`));
     });
 
