@@ -29,6 +29,13 @@ const SCALE = { tenants: 10, customers: 1000, orders: 2000, items: 6000, product
 const TENANT = slug(4);
 // --mode prepared (default) | unprepared
 
+/** A copy of fc.o_plain under one row policy, row security FORCEd (the operator owns it). */
+const policyCopy = (name, using) => `CREATE TABLE fc.${name} AS SELECT * FROM fc.o_plain;
+CREATE UNIQUE INDEX ON fc.${name} (name);
+ALTER TABLE fc.${name} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE fc.${name} FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON fc.${name} FOR SELECT USING (${using});`;
+
 // Variants built by the operator next to the shipped functions. REG is the registry schema.
 const REG = 'tenant_registry';
 const VARIANT_SQL = `
@@ -83,17 +90,9 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA fc TO PUBLIC;
 -- FORCEd: the operator owns the tables and the view, as it owns what apply makes).
 -- (Made from generate_series: the operator itself reads nothing of the governed tables, row security is FORCEd.)
 CREATE TABLE fc.o_plain AS SELECT 't' || lpad(i::text, 3, '0') AS name, now() AS created_at FROM generate_series(1, 100) i;
-CREATE TABLE fc.o_const AS SELECT * FROM fc.o_plain;
-CREATE TABLE fc.o_lookup AS SELECT * FROM fc.o_plain;
 CREATE UNIQUE INDEX ON fc.o_plain (name);
-CREATE UNIQUE INDEX ON fc.o_const (name);
-CREATE UNIQUE INDEX ON fc.o_lookup (name);
-ALTER TABLE fc.o_const ENABLE ROW LEVEL SECURITY;
-ALTER TABLE fc.o_const FORCE ROW LEVEL SECURITY;
-ALTER TABLE fc.o_lookup ENABLE ROW LEVEL SECURITY;
-ALTER TABLE fc.o_lookup FORCE ROW LEVEL SECURITY;
-CREATE POLICY p ON fc.o_const FOR SELECT USING (name = '${TENANT}');
-CREATE POLICY p ON fc.o_lookup FOR SELECT USING (name = (SELECT tenantctl.attr('tenant')));
+${policyCopy('o_const', `name = '${TENANT}'`)}
+${policyCopy('o_lookup', "name = (SELECT tenantctl.attr('tenant'))")}
 CREATE VIEW fc.v_lookup AS SELECT name, created_at FROM fc.o_lookup;
 -- A lookup that reads no table (an idea, not what tenantctl does): the login's tenant named by a setting of the
 -- role (ALTER ROLE ... SET, which the user can change) and believed only when the login is a member of that
@@ -111,36 +110,24 @@ BEGIN
   END IF;
   RETURN t;
 END $$;
-CREATE TABLE fc.o_role AS SELECT * FROM fc.o_plain;
-CREATE UNIQUE INDEX ON fc.o_role (name);
-ALTER TABLE fc.o_role ENABLE ROW LEVEL SECURITY;
-ALTER TABLE fc.o_role FORCE ROW LEVEL SECURITY;
-CREATE POLICY p ON fc.o_role FOR SELECT USING (name = (SELECT fc.role_lookup()));
+${policyCopy('o_role', 'name = (SELECT fc.role_lookup())')}
 GRANT EXECUTE ON FUNCTION fc.role_lookup() TO PUBLIC;
 -- The same belief with no function at all (eleventh session): the check written into the policy, so nothing but
 -- built-in C functions runs; with the registry's status as a second membership (the tenant's role a member of
 -- fc_live while the tenant is not archived), the complete lookup of a user's tenant under that design.
 CREATE ROLE fc_live NOLOGIN;
 GRANT fc_live TO fc_tenant_${TENANT};
-CREATE TABLE fc.o_role_inline AS SELECT * FROM fc.o_plain;
-CREATE UNIQUE INDEX ON fc.o_role_inline (name);
-ALTER TABLE fc.o_role_inline ENABLE ROW LEVEL SECURITY;
-ALTER TABLE fc.o_role_inline FORCE ROW LEVEL SECURITY;
-CREATE POLICY p ON fc.o_role_inline FOR SELECT USING (name = (SELECT CASE
+${policyCopy('o_role_inline', `name = (SELECT CASE
   WHEN pg_catalog.pg_has_role(session_user, pg_catalog.to_regrole('fc_tenant_' OPERATOR(pg_catalog.||) pg_catalog.current_setting('fc.tenant', true))::pg_catalog.oid, 'MEMBER')
    AND pg_catalog.pg_has_role(pg_catalog.to_regrole('fc_tenant_' OPERATOR(pg_catalog.||) pg_catalog.current_setting('fc.tenant', true))::pg_catalog.oid, 'fc_live', 'MEMBER')
-  THEN pg_catalog.current_setting('fc.tenant', true) END));
+  THEN pg_catalog.current_setting('fc.tenant', true) END)`)}
 -- Roles are cluster-wide while a registry is per database; a privilege on an object of the database is not: the
 -- tenant as a schema that holds nothing, USAGE granted to its users while the tenant is not archived.
 CREATE SCHEMA fc_t_${TENANT};
 GRANT USAGE ON SCHEMA fc_t_${TENANT} TO ${READER};
-CREATE TABLE fc.o_acl_inline AS SELECT * FROM fc.o_plain;
-CREATE UNIQUE INDEX ON fc.o_acl_inline (name);
-ALTER TABLE fc.o_acl_inline ENABLE ROW LEVEL SECURITY;
-ALTER TABLE fc.o_acl_inline FORCE ROW LEVEL SECURITY;
-CREATE POLICY p ON fc.o_acl_inline FOR SELECT USING (name = (SELECT CASE
+${policyCopy('o_acl_inline', `name = (SELECT CASE
   WHEN pg_catalog.has_schema_privilege(session_user, pg_catalog.to_regnamespace('fc_t_' OPERATOR(pg_catalog.||) pg_catalog.current_setting('fc.tenant', true))::pg_catalog.oid, 'USAGE')
-  THEN pg_catalog.current_setting('fc.tenant', true) END));
+  THEN pg_catalog.current_setting('fc.tenant', true) END)`)}
 GRANT SELECT ON fc.o_plain, fc.o_const, fc.o_lookup, fc.v_lookup, fc.o_role, fc.o_role_inline, fc.o_acl_inline TO PUBLIC;
 ANALYZE fc.o_plain, fc.o_const, fc.o_lookup, fc.o_role, fc.o_role_inline, fc.o_acl_inline;
 `;
