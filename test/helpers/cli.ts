@@ -16,6 +16,8 @@ export interface CliOptions {
   cwd?: string;
   /** Close the read end of the child's stdout at once, as `| head` does once it has its lines: every write fails (EPIPE). */
   closeStdout?: boolean;
+  /** The same for stderr (`2>&1 | head` closes both). */
+  closeStderr?: boolean;
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
@@ -30,7 +32,8 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     let stderr = '';
     if (options.closeStdout) child.stdout.destroy();
     else child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    if (options.closeStderr) child.stderr.destroy();
+    else child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(options.input ?? '');

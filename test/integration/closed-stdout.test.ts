@@ -61,6 +61,17 @@ describe('stdout closed by its reader', () => {
     expect(r.stderr).toMatch(/acmee/);
   });
 
+  it('with stderr closed too (`2>&1 | head`), plan and apply still exit with their own codes', async () => {
+    const both = (args: string[]) => runCli(args, { env: demoEnv(db, db.operatorUrl), closeStdout: true, closeStderr: true });
+    // The plan of an unchanged file writes a note on stderr, which used to crash the run (exit 1).
+    expect((await both(['plan', policyFile(changed), '--detailed-exitcode'])).code).toBe(0);
+    expect((await both(['plan', policyFile(base), '--detailed-exitcode'])).code).toBe(2);
+    expect((await both(['plan', policyFile(changed.replace('tenant: acme', 'tenant: acmee'))])).code).toBe(1);
+    // Back to the demo file: the extra user leaves the principals (a note on stderr says it keeps its login).
+    expect((await both(['apply', policyFile(base), '--yes'])).code).toBe(0);
+    expect(await db.sql`SELECT role FROM tenantctl.principals WHERE role = ${extra}`).toEqual([]);
+  });
+
   it('tenant export fails, says its output is incomplete, and records no export', async () => {
     const exports = async () => (await db.sql`SELECT count(*)::int AS n FROM tenant_registry.audit_log WHERE action = 'tenant.export'`)[0]?.['n'];
     const before = await exports();
