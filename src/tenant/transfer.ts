@@ -69,8 +69,8 @@ function writer(output: Writable): (chunk: string | Buffer, last?: boolean) => P
   return async (chunk, last = false) => {
     if (failed) throw closed(failed);
     await new Promise<void>((resolve, reject) => {
-      let more = true;
-      more = output.write(chunk, (e) => {
+      // The callback always runs after write() has returned (Writable defers it), so `more` is set by then.
+      const more = output.write(chunk, (e) => {
         if (e) {
           failed ??= e;
           reject(closed(e));
