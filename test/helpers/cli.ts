@@ -1,5 +1,6 @@
 // Run the built CLI as a user would: a child process, its exit code, stdout and stderr.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/tenantctl', import.meta.url));
@@ -38,4 +39,15 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** Run the CLI with stdout on /dev/full, which fails every write with ENOSPC (a full disk). */
+export function runCliToFullDisk(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stderr: string } {
+  const full = openSync('/dev/full', 'w');
+  try {
+    const r = spawnSync(process.execPath, [BIN, ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', env: { PATH: process.env['PATH'], NO_COLOR: '1', ...env } });
+    return { code: r.status, stderr: r.stderr };
+  } finally {
+    closeSync(full);
+  }
 }

@@ -1,6 +1,7 @@
 // apikey create/list/revoke/verify against a migrated registry: what is stored, what is shown, what verifies.
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliToFullDisk } from '../helpers/cli.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
 import { migrateRegistry } from '../helpers/demo.js';
 
@@ -106,6 +107,15 @@ describe('apikey', () => {
       const r = await runCli(['apikey', 'create', '--tenant', 'acme', '--name', `lost-${format}`, '--format', format], { env: { DATABASE_URL: db.url }, closeStdout: true });
       expect(r, format).toMatchObject({ code: 1, stderr: 'error: the key could not be written to stdout (EPIPE): nothing was created\n' });
     }
+    expect(await state()).toEqual(before);
+  });
+
+  it.runIf(existsSync('/dev/full'))('create whose stdout is a full disk creates nothing either: exit 1, no key, no audit row', async () => {
+    const before = await state();
+    expect(runCliToFullDisk(['apikey', 'create', '--tenant', 'acme', '--name', 'full'], { DATABASE_URL: db.url })).toEqual({
+      code: 1,
+      stderr: 'error: cannot write to standard output: ENOSPC: no space left on device, write\n',
+    });
     expect(await state()).toEqual(before);
   });
 

@@ -42,8 +42,9 @@ Examples:
     .action(async (flags: ConnectionFlags & { tenant: string; name: string; scopes?: string; product?: string; format: string }) => {
       checkFormat(flags.format);
       const scopes = flags.scopes === undefined ? [] : flags.scopes.split(',').map((s) => s.trim()).filter((s) => s !== '');
-      // The key is written before the COMMIT: when stdout fails (`> key.txt` on a full disk, a pipe whose reader
-      // died), nothing is created, rather than a key that nobody has.
+      // The key is written before the COMMIT, so that when stdout fails nothing is created, rather than a key that
+      // nobody has: a pipe whose reader died (EPIPE) fails here; any other failure (`> key.txt` on a full disk)
+      // ends the run from bin/tenantctl before the COMMIT, and the server rolls the transaction back.
       const k = await inTransaction(flags, 'apikey create', async (tx) => {
         const created = await createKey(tx, flags.registrySchema, { tenant: flags.tenant, name: flags.name, scopes, ...(flags.product !== undefined ? { product: flags.product } : {}) });
         await deliver(flags.format === 'json' ? JSON.stringify(created, null, 2) : created.key).catch((e: NodeJS.ErrnoException) => {
